@@ -1,0 +1,278 @@
+"""The ctibot configuration: one TOML file, validated at start-up with errors a person can act on."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctibot.pbx.layout import PbxLayout, TrunkSpec
+
+SECRET_ENV = "CTIBOT_PBX_SECRET"
+_EXTENSION = re.compile(r"^[0-9*#]{1,15}$")
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")
+_AMI_USER = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+_CONTEXT = re.compile(r"^[A-Za-z0-9_.-]{1,79}$")
+_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem: names the file, the key and what was expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class PbxConfig:
+    """How to reach the Asterisk Manager Interface and how the PBX is laid out."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "cti"
+    secret: str = field(default="", repr=False)
+    auth: str = "md5"  # "md5" (challenge-response, the secret never crosses the wire) or "plain"
+    device: str = "PJSIP/{extension}"
+    connect_timeout: float = 5.0
+    ping_interval: float = 10.0
+    ping_timeout: float = 5.0
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+    astdb_poll: float = 60.0
+    hint_context: str = "ext-local"
+    queue_context: str = "from-queue"
+    internal_context: str = "from-internal"
+    voicemail_context: str = "default"
+    parking_lot: str = "default"
+    parking_exten: str = "700"
+    trunks: tuple[TrunkSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UserConfig:
+    """A person: login name, full name, the extensions (phones) they own."""
+
+    name: str
+    fullname: str
+    extensions: tuple[str, ...]
+    mobile: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    pbx: PbxConfig
+    users: tuple[UserConfig, ...]
+
+    def layout(self) -> PbxLayout:
+        """The PBX layout that the state model and the AMI client share."""
+        extensions: list[str] = []
+        mobiles: dict[str, str] = {}
+        for user in self.users:
+            for ext in user.extensions:
+                if ext not in extensions:
+                    extensions.append(ext)
+                if user.mobile:
+                    mobiles[ext] = user.mobile
+        p = self.pbx
+        return PbxLayout(
+            extensions=tuple(extensions),
+            device_template=p.device,
+            trunks=p.trunks,
+            hint_context=p.hint_context,
+            queue_context=p.queue_context,
+            internal_context=p.internal_context,
+            voicemail_context=p.voicemail_context,
+            parking_lot=p.parking_lot,
+            parking_exten=p.parking_exten,
+            mobiles=mobiles,
+        )
+
+    def user_by_extension(self, extension: str) -> UserConfig | None:
+        """The user who owns an extension, if any."""
+        for user in self.users:
+            if extension in user.extensions:
+                return user
+        return None
+
+
+class _Section:
+    """Reads typed keys from one TOML table, collecting the first error with its path."""
+
+    def __init__(self, path: Path, where: str, table: Any) -> None:
+        self.path, self.where = path, where
+        if not isinstance(table, Mapping):
+            raise self.error("", "a table", table)
+        self.table = table
+        self.used: set[str] = set()
+
+    def error(self, key: str, expected: str, got: Any = None, *, missing: bool = False) -> ConfigError:
+        name = f"{self.where}.{key}" if key else self.where
+        if missing:
+            return ConfigError(f"{self.path}: missing key {name}: expected {expected}")
+        shown = repr(got)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return ConfigError(f"{self.path}: {name}: expected {expected}, got {shown}")
+
+    def get(
+        self,
+        key: str,
+        kind: type | tuple[type, ...],
+        expected: str,
+        default: Any = ...,
+        check: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            if default is ...:
+                raise self.error(key, expected, missing=True)
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind is not bool:
+            raise self.error(key, expected, value)
+        if not isinstance(value, kind) or (check is not None and not check(value)):
+            raise self.error(key, expected, value)
+        return value
+
+    def strings(self, key: str, expected: str, pattern: re.Pattern[str], default: Any = ...) -> tuple[str, ...]:
+        values = self.get(key, list, expected, default)
+        if not isinstance(values, list | tuple):
+            return values
+        for item in values:
+            if not isinstance(item, str) or not pattern.match(item):
+                raise self.error(key, expected, item)
+        return tuple(values)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.path}: {self.where}: unknown key {unknown[0]!r}")
+
+
+def _positive(value: float) -> bool:
+    return value > 0
+
+
+def _load_pbx(path: Path, table: Any) -> PbxConfig:
+    s = _Section(path, "[pbx]", table)
+    d = PbxConfig()
+    text = (str,)
+    host = s.get("host", text, "a host name or IP address", d.host, _HOST.match)
+    port = s.get("port", int, "a TCP port (1-65535)", d.port, lambda v: 0 < v < 65536)
+    username = s.get("username", text, "an AMI user name (manager.conf section)", d.username,
+                     _AMI_USER.match)
+    secret = s.get("secret", text, "the AMI secret (or set $" + SECRET_ENV + ")", "")
+    secret = os.environ.get(SECRET_ENV) or secret
+    if not secret:
+        raise s.error("secret", f"the AMI secret (or set ${SECRET_ENV})", missing=True)
+    if any(c in secret for c in "\r\n\0"):
+        raise ConfigError(f"{path}: [pbx].secret: must not contain line breaks")
+    auth = s.get("auth", text, '"md5" or "plain"', d.auth, lambda v: v in ("md5", "plain"))
+    device = s.get("device", text, 'a device template with "{extension}", e.g. "PJSIP/{extension}"',
+                   d.device, lambda v: "{extension}" in v and re.fullmatch(r"[A-Za-z0-9/@{}._-]+", v))
+    seconds = "a positive number of seconds"
+    timings = {
+        k: s.get(k, float, seconds, getattr(d, k), _positive)
+        for k in ("connect_timeout", "ping_interval", "ping_timeout", "reconnect_min",
+                  "reconnect_max", "astdb_poll")
+    }
+    contexts = {
+        k: s.get(k, text, "a dialplan context name", getattr(d, k), _CONTEXT.match)
+        for k in ("hint_context", "queue_context", "internal_context", "voicemail_context",
+                  "parking_lot")
+    }
+    parking_exten = s.get("parking_exten", text, "an extension number", d.parking_exten,
+                          _EXTENSION.match)
+    trunks = []
+    for i, t in enumerate(s.get("trunks", list, "a list of [[pbx.trunks]] tables", [])):
+        ts = _Section(path, f"[[pbx.trunks]] #{i + 1}", t)
+        name = ts.get("name", text, "a trunk name", check=_CONTEXT.match)
+        channels = ts.strings("channels", 'channel-name globs, e.g. ["PJSIP/voip-a-*"]',
+                              re.compile(r"^[A-Za-z0-9/@*?._;-]{1,100}$"),
+                              [f"PJSIP/{name}-*"])
+        max_channels = ts.get("max_channels", int, "a channel count (0 = unlimited)", 0,
+                              lambda v: v >= 0)
+        ts.finish()
+        trunks.append(TrunkSpec(name, channels, max_channels))
+    s.finish()
+    return PbxConfig(host=host, port=port, username=username, secret=secret, auth=auth,
+                     device=device, parking_exten=parking_exten, trunks=tuple(trunks),
+                     **timings, **contexts)
+
+
+def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{path}: [[users]]: expected at least one [[users]] table")
+    users: list[UserConfig] = []
+    seen: dict[str, str] = {}
+    for i, table in enumerate(tables):
+        s = _Section(path, f"[[users]] #{i + 1}", table)
+        name = s.get("name", str, "a login name (lowercase letters, digits, . _ -)",
+                     check=_USERNAME.match)
+        s.where = f"[[users]] {name!r}"
+        fullname = s.get("fullname", str, "the person's full name", name,
+                         lambda v: 0 < len(v) <= 100 and v.isprintable())
+        extensions = s.strings("extensions", 'a list of extension numbers, e.g. ["201"]',
+                               _EXTENSION)
+        if not extensions:
+            raise s.error("extensions", 'at least one extension, e.g. ["201"]', [])
+        mobile = s.get("mobile", str, "a phone number such as +393331234567", None,
+                       _NUMBER.match)
+        email = s.get("email", str, "an e-mail address", None,
+                      lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None)
+        s.finish()
+        if name in seen:
+            raise ConfigError(f"{path}: [[users]]: user {name!r} is defined twice")
+        seen[name] = name
+        users.append(UserConfig(name, fullname, extensions, mobile, email))
+    return tuple(users)
+
+
+#: Sections that later parts of ctibot read; accepted here and validated by their owners.
+RESERVED_SECTIONS = frozenset({"xmpp", "web", "auth", "database", "plugins", "profiles", "ldap",
+                               "sms", "mail", "demo"})
+
+
+def parse_config(text: str, path: Path | str = "<config>") -> Config:
+    """Validate TOML text into a Config, or raise ConfigError."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for key in data:
+        if key not in ("pbx", "users") and key not in RESERVED_SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{key}]")
+    if "pbx" not in data:
+        raise ConfigError(f"{path}: missing section [pbx]: expected host, port, username, secret")
+    pbx = _load_pbx(path, data["pbx"])
+    users = _load_users(path, data.get("users"))
+    owners: dict[str, str] = {}
+    for user in users:
+        for ext in user.extensions:
+            if ext in owners:
+                raise ConfigError(
+                    f"{path}: [[users]] {user.name!r}.extensions: {ext} already belongs to "
+                    f"{owners[ext]!r}")
+            owners[ext] = user.name
+    return Config(path=path, pbx=pbx, users=users)
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
