@@ -1,0 +1,156 @@
+"""The ctibot command line: run, demo, check-config, snapshot, replay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import IO
+
+from ctibot.config import ConfigError, load_config
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Console logging: one line per event worth a person's attention."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    # panoramisk logs whole actions (a Login carries the secret) at debug level.
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    layout = config.layout()
+    print(f"{args.file}: OK — {len(config.users)} users, {len(layout.extensions)} extensions, "
+          f"PBX {config.pbx.host}:{config.pbx.port} as {config.pbx.username!r}")
+    return 0
+
+
+async def _wait_forever() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from ctibot.app import CtiApp
+
+    config = load_config(args.config)
+    record: IO[bytes] | None = open(args.record, "ab") if args.record else None  # noqa: SIM115
+    try:
+        async with CtiApp(config, record=record):
+            await _wait_forever()
+    finally:
+        if record is not None:
+            record.close()
+    return 0
+
+
+async def _snapshot(args: argparse.Namespace) -> int:
+    from ctibot.app import CtiApp
+
+    config = load_config(args.config)
+    app = CtiApp(config)
+    await app.start()
+    try:
+        await app.ami.wait_ready(args.timeout)
+    except TimeoutError:
+        reason = app.ami.last_error or "no complete state received"
+        print(f"ctibot snapshot: PBX {config.pbx.host}:{config.pbx.port} not ready after "
+              f"{args.timeout:g} s: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        snapshot = app.state.snapshot() if app.ami.ready.is_set() else None
+        await app.stop()
+    _print_json(snapshot)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from ctibot.pbx.layout import PbxLayout
+    from ctibot.pbx.replay import replay_capture
+
+    if args.config:
+        layout = load_config(args.config).layout()
+    else:
+        layout = PbxLayout(device_template=args.device)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"ctibot replay: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    _print_json(replay_capture(data, layout))
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from ctibot.demo.runner import run_demo
+
+    return await run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ctibot", description="CTI gateway for Asterisk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run ctibot against a PBX")
+    p.add_argument("--config", required=True, help="the TOML configuration file")
+    p.add_argument("--record", help="append the raw AMI bytes received to this file")
+
+    p = sub.add_parser("demo", help="start the embedded demo PBX and ctibot against it")
+    p.add_argument("--ami-port", type=int, default=5038, help="demo PBX AMI port (0 = any)")
+    p.add_argument("--extensions", type=int, default=8, help="office size")
+    p.add_argument("--no-traffic", action="store_true", help="no background calls")
+    p.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
+
+    p = sub.add_parser("check-config", help="validate a configuration file")
+    p.add_argument("file")
+
+    p = sub.add_parser("snapshot", help="connect, resync, print the PBX state as JSON, exit")
+    p.add_argument("--config", required=True)
+    p.add_argument("--timeout", type=float, default=15.0)
+
+    p = sub.add_parser("replay", help="feed a raw AMI capture through the state model")
+    p.add_argument("file", help="raw bytes as received from the AMI")
+    p.add_argument("--config", help="take the PBX layout from this configuration")
+    p.add_argument("--device", default="PJSIP/{extension}",
+                   help='device template, e.g. "Local/{extension}@phones"')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        if args.command == "check-config":
+            return cmd_check_config(args)
+        if args.command == "replay":
+            return cmd_replay(args)
+        runner = {"run": _run, "snapshot": _snapshot, "demo": _demo}[args.command]
+        return asyncio.run(runner(args))
+    except ConfigError as exc:
+        print(f"ctibot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Bundled ctibot plugins: one sub-package per feature (installed as ctibot.plugins)."""

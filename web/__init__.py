@@ -1,0 +1,1 @@
+"""The web panel's templates and static files (installed as ctibot.web)."""
