@@ -36,4 +36,3 @@ class CtiApp:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-

@@ -34,8 +34,10 @@ def _print_json(data: object) -> None:
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = load_config(args.file)
     layout = config.layout()
-    print(f"{args.file}: OK — {len(config.users)} users, {len(layout.extensions)} extensions, "
-          f"PBX {config.pbx.host}:{config.pbx.port} as {config.pbx.username!r}")
+    print(
+        f"{args.file}: OK — {len(config.users)} users, {len(layout.extensions)} extensions, "
+        f"PBX {config.pbx.host}:{config.pbx.port} as {config.pbx.username!r}"
+    )
     return 0
 
 
@@ -72,8 +74,11 @@ async def _snapshot(args: argparse.Namespace) -> int:
         await app.ami.wait_ready(args.timeout)
     except TimeoutError:
         reason = app.ami.last_error or "no complete state received"
-        print(f"ctibot snapshot: PBX {config.pbx.host}:{config.pbx.port} not ready after "
-              f"{args.timeout:g} s: {reason}", file=sys.stderr)
+        print(
+            f"ctibot snapshot: PBX {config.pbx.host}:{config.pbx.port} not ready after "
+            f"{args.timeout:g} s: {reason}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         snapshot = app.state.snapshot() if app.ami.ready.is_set() else None
@@ -83,11 +88,13 @@ async def _snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ctibot.pbx.layout import PbxLayout
+    from ctibot.pbx.layout import LAB_LAYOUT, PbxLayout
     from ctibot.pbx.replay import replay_capture
 
     if args.config:
         layout = load_config(args.config).layout()
+    elif args.lab:
+        layout = LAB_LAYOUT
     else:
         layout = PbxLayout(device_template=args.device)
     try:
@@ -100,7 +107,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from ctibot.demo.runner import run_demo
+    from ctibot.demo_command import run_demo
 
     return await run_demo(args)
 
@@ -130,8 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="feed a raw AMI capture through the state model")
     p.add_argument("file", help="raw bytes as received from the AMI")
     p.add_argument("--config", help="take the PBX layout from this configuration")
-    p.add_argument("--device", default="PJSIP/{extension}",
-                   help='device template, e.g. "Local/{extension}@phones"')
+    p.add_argument(
+        "--device",
+        default="PJSIP/{extension}",
+        help='device template, e.g. "Local/{extension}@phones"',
+    )
+    p.add_argument(
+        "--lab", action="store_true", help="the layout of the lab that recorded tests/fixtures/ami/"
+    )
     return parser
 
 

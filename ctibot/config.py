@@ -1,4 +1,4 @@
-"""The ctibot configuration: one TOML file, validated at start-up with errors a person can act on."""
+"""The ctibot configuration: one TOML file, validated at start-up with actionable errors."""
 
 from __future__ import annotations
 
@@ -111,7 +111,9 @@ class _Section:
         self.table = table
         self.used: set[str] = set()
 
-    def error(self, key: str, expected: str, got: Any = None, *, missing: bool = False) -> ConfigError:
+    def error(
+        self, key: str, expected: str, got: Any = None, *, missing: bool = False
+    ) -> ConfigError:
         name = f"{self.where}.{key}" if key else self.where
         if missing:
             return ConfigError(f"{self.path}: missing key {name}: expected {expected}")
@@ -142,7 +144,9 @@ class _Section:
             raise self.error(key, expected, value)
         return value
 
-    def strings(self, key: str, expected: str, pattern: re.Pattern[str], default: Any = ...) -> tuple[str, ...]:
+    def strings(
+        self, key: str, expected: str, pattern: re.Pattern[str], default: Any = ...
+    ) -> tuple[str, ...]:
         values = self.get(key, list, expected, default)
         if not isinstance(values, list | tuple):
             return values
@@ -167,8 +171,9 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
     text = (str,)
     host = s.get("host", text, "a host name or IP address", d.host, _HOST.match)
     port = s.get("port", int, "a TCP port (1-65535)", d.port, lambda v: 0 < v < 65536)
-    username = s.get("username", text, "an AMI user name (manager.conf section)", d.username,
-                     _AMI_USER.match)
+    username = s.get(
+        "username", text, "an AMI user name (manager.conf section)", d.username, _AMI_USER.match
+    )
     secret = s.get("secret", text, "the AMI secret (or set $" + SECRET_ENV + ")", "")
     secret = os.environ.get(SECRET_ENV) or secret
     if not secret:
@@ -176,36 +181,66 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
     if any(c in secret for c in "\r\n\0"):
         raise ConfigError(f"{path}: [pbx].secret: must not contain line breaks")
     auth = s.get("auth", text, '"md5" or "plain"', d.auth, lambda v: v in ("md5", "plain"))
-    device = s.get("device", text, 'a device template with "{extension}", e.g. "PJSIP/{extension}"',
-                   d.device, lambda v: "{extension}" in v and re.fullmatch(r"[A-Za-z0-9/@{}._-]+", v))
+    device = s.get(
+        "device",
+        text,
+        'a device template with "{extension}", e.g. "PJSIP/{extension}"',
+        d.device,
+        lambda v: "{extension}" in v and re.fullmatch(r"[A-Za-z0-9/@{}._-]+", v),
+    )
     seconds = "a positive number of seconds"
     timings = {
         k: s.get(k, float, seconds, getattr(d, k), _positive)
-        for k in ("connect_timeout", "ping_interval", "ping_timeout", "reconnect_min",
-                  "reconnect_max", "astdb_poll")
+        for k in (
+            "connect_timeout",
+            "ping_interval",
+            "ping_timeout",
+            "reconnect_min",
+            "reconnect_max",
+            "astdb_poll",
+        )
     }
     contexts = {
         k: s.get(k, text, "a dialplan context name", getattr(d, k), _CONTEXT.match)
-        for k in ("hint_context", "queue_context", "internal_context", "voicemail_context",
-                  "parking_lot")
+        for k in (
+            "hint_context",
+            "queue_context",
+            "internal_context",
+            "voicemail_context",
+            "parking_lot",
+        )
     }
-    parking_exten = s.get("parking_exten", text, "an extension number", d.parking_exten,
-                          _EXTENSION.match)
+    parking_exten = s.get(
+        "parking_exten", text, "an extension number", d.parking_exten, _EXTENSION.match
+    )
     trunks = []
     for i, t in enumerate(s.get("trunks", list, "a list of [[pbx.trunks]] tables", [])):
         ts = _Section(path, f"[[pbx.trunks]] #{i + 1}", t)
         name = ts.get("name", text, "a trunk name", check=_CONTEXT.match)
-        channels = ts.strings("channels", 'channel-name globs, e.g. ["PJSIP/voip-a-*"]',
-                              re.compile(r"^[A-Za-z0-9/@*?._;-]{1,100}$"),
-                              [f"PJSIP/{name}-*"])
-        max_channels = ts.get("max_channels", int, "a channel count (0 = unlimited)", 0,
-                              lambda v: v >= 0)
+        channels = ts.strings(
+            "channels",
+            'channel-name globs, e.g. ["PJSIP/voip-a-*"]',
+            re.compile(r"^[A-Za-z0-9/@*?._;-]{1,100}$"),
+            [f"PJSIP/{name}-*"],
+        )
+        max_channels = ts.get(
+            "max_channels", int, "a channel count (0 = unlimited)", 0, lambda v: v >= 0
+        )
         ts.finish()
         trunks.append(TrunkSpec(name, channels, max_channels))
     s.finish()
-    return PbxConfig(host=host, port=port, username=username, secret=secret, auth=auth,
-                     device=device, parking_exten=parking_exten, trunks=tuple(trunks),
-                     **timings, **contexts)
+    return PbxConfig(
+        host=host,
+        port=port,
+        username=username,
+        secret=secret,
+        auth=auth,
+        device=device,
+        parking_exten=parking_exten,
+        trunks=tuple(trunks),
+        **timings,
+        **contexts,
+    )
 
 
 def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
@@ -215,19 +250,30 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
     seen: dict[str, str] = {}
     for i, table in enumerate(tables):
         s = _Section(path, f"[[users]] #{i + 1}", table)
-        name = s.get("name", str, "a login name (lowercase letters, digits, . _ -)",
-                     check=_USERNAME.match)
+        name = s.get(
+            "name", str, "a login name (lowercase letters, digits, . _ -)", check=_USERNAME.match
+        )
         s.where = f"[[users]] {name!r}"
-        fullname = s.get("fullname", str, "the person's full name", name,
-                         lambda v: 0 < len(v) <= 100 and v.isprintable())
-        extensions = s.strings("extensions", 'a list of extension numbers, e.g. ["201"]',
-                               _EXTENSION)
+        fullname = s.get(
+            "fullname",
+            str,
+            "the person's full name",
+            name,
+            lambda v: 0 < len(v) <= 100 and v.isprintable(),
+        )
+        extensions = s.strings(
+            "extensions", 'a list of extension numbers, e.g. ["201"]', _EXTENSION
+        )
         if not extensions:
             raise s.error("extensions", 'at least one extension, e.g. ["201"]', [])
-        mobile = s.get("mobile", str, "a phone number such as +393331234567", None,
-                       _NUMBER.match)
-        email = s.get("email", str, "an e-mail address", None,
-                      lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None)
+        mobile = s.get("mobile", str, "a phone number such as +393331234567", None, _NUMBER.match)
+        email = s.get(
+            "email",
+            str,
+            "an e-mail address",
+            None,
+            lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None,
+        )
         s.finish()
         if name in seen:
             raise ConfigError(f"{path}: [[users]]: user {name!r} is defined twice")
@@ -237,8 +283,9 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
 
 
 #: Sections that later parts of ctibot read; accepted here and validated by their owners.
-RESERVED_SECTIONS = frozenset({"xmpp", "web", "auth", "database", "plugins", "profiles", "ldap",
-                               "sms", "mail", "demo"})
+RESERVED_SECTIONS = frozenset(
+    {"xmpp", "web", "auth", "database", "plugins", "profiles", "ldap", "sms", "mail", "demo"}
+)
 
 
 def parse_config(text: str, path: Path | str = "<config>") -> Config:
@@ -261,7 +308,8 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
             if ext in owners:
                 raise ConfigError(
                     f"{path}: [[users]] {user.name!r}.extensions: {ext} already belongs to "
-                    f"{owners[ext]!r}")
+                    f"{owners[ext]!r}"
+                )
             owners[ext] = user.name
     return Config(path=path, pbx=pbx, users=users)
 

@@ -47,18 +47,32 @@ def test_the_secret_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('port = 5038', 'port = "x"'), "office.toml: [pbx].port: expected a TCP port (1-65535), got 'x'"),
-        (('port = 5038', "port = 70000"), "[pbx].port: expected a TCP port"),
+        (
+            ("port = 5038", 'port = "x"'),
+            "office.toml: [pbx].port: expected a TCP port (1-65535), got 'x'",
+        ),
+        (("port = 5038", "port = 70000"), "[pbx].port: expected a TCP port"),
         (('secret = "s3cret"', ""), "office.toml: missing key [pbx].secret"),
-        (('device = "Local/{extension}@phones"', 'device = "PJSIP/201"'),
-         '[pbx].device: expected a device template with "{extension}"'),
-        (('extensions = ["201"]', 'extensions = "201"'), "[[users]] 'alice'.extensions: expected a list"),
-        (('extensions = ["201"]', 'extensions = ["20\\n1"]'), "[[users]] 'alice'.extensions: expected"),
+        (
+            ('device = "Local/{extension}@phones"', 'device = "PJSIP/201"'),
+            '[pbx].device: expected a device template with "{extension}"',
+        ),
+        (
+            ('extensions = ["201"]', 'extensions = "201"'),
+            "[[users]] 'alice'.extensions: expected a list",
+        ),
+        (
+            ('extensions = ["201"]', 'extensions = ["20\\n1"]'),
+            "[[users]] 'alice'.extensions: expected",
+        ),
         (('name = "alice"', 'name = "Alice Anders!"'), "[[users]] #1.name: expected a login name"),
         (('fullname = "Alice Anders"', 'fulname = "A"'), "unknown key 'fulname'"),
         (("[pbx]", "[pbxx]"), "unknown section [pbxx]"),
         (("[pbx]", "[pbx"), "not valid TOML"),
-        (('secret = "s3cret"', 'secret = "a\\r\\nAction: Originate"'), "must not contain line breaks"),
+        (
+            ('secret = "s3cret"', 'secret = "a\\r\\nAction: Originate"'),
+            "must not contain line breaks",
+        ),
     ],
 )
 def test_mistakes_are_named(change: tuple[str, str], message: str) -> None:

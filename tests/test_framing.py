@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from ctibot.pbx.framing import AmiFramer, parse_message
 
 CAPTURES = sorted(
-    p for p in (Path(__file__).parent / "fixtures" / "ami").glob("*.txt")
+    p
+    for p in (Path(__file__).parent / "fixtures" / "ami").glob("*.txt")
     if not p.name.endswith(".sent.txt")
 )
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"

@@ -261,7 +261,9 @@ class AmiClient:
             except (TimeoutError, AmiError):
                 log.warning(
                     "AMI %s:%s: no answer to Ping within %.1f s: connection is dead, reconnecting",
-                    cfg.host, cfg.port, cfg.ping_timeout,
+                    cfg.host,
+                    cfg.port,
+                    cfg.ping_timeout,
                 )
                 self._abort()
                 return
@@ -285,8 +287,11 @@ class AmiClient:
             self.bus.publish_all(self.state.set_astdb(key, values.get(key)))
 
     def _astdb_keys(self) -> list[str]:
-        return [f"{family}/{ext}" for ext in self.state.layout.extensions
-                for family in ("DND", "CF", "CFB", "CFU")]
+        return [
+            f"{family}/{ext}"
+            for ext in self.state.layout.extensions
+            for family in ("DND", "CF", "CFB", "CFU")
+        ]
 
     # -- events ------------------------------------------------------------------------
 

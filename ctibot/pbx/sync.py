@@ -34,8 +34,9 @@ async def fetch_resync(send: Send, layout: PbxLayout) -> ResyncData:
         channels=_items(channels, "CoreShowChannel"),
         extension_states=_items(extensions, "ExtensionStatus"),
         device_states=_items(devices, "DeviceStateChange"),
-        queue_status=[m for m in queues if m.get("Event") in ("QueueParams", "QueueMember",
-                                                              "QueueEntry")],
+        queue_status=[
+            m for m in queues if m.get("Event") in ("QueueParams", "QueueMember", "QueueEntry")
+        ],
         parked=_items(parked, "ParkedCall"),
         mailboxes=voicemail,
         astdb=astdb,
@@ -51,7 +52,10 @@ async def _voicemail_counts(send: Send) -> dict[str, tuple[int, int]]:
     for entry in _items(reply, "VoicemailUserEntry"):
         box = str(entry.get("VoiceMailbox", ""))
         try:
-            counts[box] = (int(entry.get("NewMessageCount", 0)), int(entry.get("OldMessageCount", 0)))
+            counts[box] = (
+                int(entry.get("NewMessageCount", 0)),
+                int(entry.get("OldMessageCount", 0)),
+            )
         except (TypeError, ValueError):
             continue
     return counts
@@ -85,6 +89,7 @@ async def fetch_astdb(send: Send, layout: PbxLayout) -> dict[str, str]:
 
 async def _astdb_by_key(send: Send, layout: PbxLayout) -> dict[str, str]:
     """Older Asterisk without DBGetTree: one DBGet per key."""
+
     async def one(family: str, ext: str) -> tuple[str, str | None]:
         try:
             reply = await send(act.db_get(family, ext))

@@ -1,0 +1,146 @@
+"""`ctibot demo`: the embedded demo PBX, ctibot connected to it, live events on the console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
+
+from ctibot.app import CtiApp
+from ctibot.config import Config, PbxConfig, UserConfig
+from ctibot.demo.office import Office
+from ctibot.demo.server import DemoPbx
+from ctibot.pbx import events as ev
+
+DEMO_SECRET = "demo-secret"
+
+
+def office_config(office: Office, port: int, path: Path) -> Config:
+    """A ctibot configuration matching the demo office."""
+    layout = office.layout()
+    users = []
+    for ext, user in office.users.items():
+        name = user.fullname.split()[0].lower()
+        if any(u.name == name for u in users):
+            name = f"{name}{ext}"
+        users.append(UserConfig(name, user.fullname, (ext,), user.mobile))
+    pbx = PbxConfig(
+        port=port,
+        username="cti",
+        secret=DEMO_SECRET,
+        device=layout.device_template,
+        trunks=layout.trunks,
+        voicemail_context=layout.voicemail_context,
+        parking_lot=layout.parking_lot,
+        parking_exten=layout.parking_exten,
+    )
+    return Config(path=path, pbx=pbx, users=tuple(users))
+
+
+def config_toml(config: Config) -> str:
+    """The same configuration as a TOML file a person can read and reuse."""
+    p = config.pbx
+    lines = [
+        "# Written by `ctibot demo`: ctibot's configuration for the demo PBX.",
+        "[pbx]",
+        f'host = "{p.host}"',
+        f"port = {p.port}",
+        f'username = "{p.username}"',
+        f'secret = "{p.secret}"',
+        f'device = "{p.device}"',
+    ]
+    for trunk in p.trunks:
+        globs = ", ".join(f'"{g}"' for g in trunk.channels)
+        lines += [
+            "",
+            "[[pbx.trunks]]",
+            f'name = "{trunk.name}"',
+            f"channels = [{globs}]",
+            f"max_channels = {trunk.max_channels}",
+        ]
+    for user in config.users:
+        exts = ", ".join(f'"{e}"' for e in user.extensions)
+        lines += [
+            "",
+            "[[users]]",
+            f'name = "{user.name}"',
+            f'fullname = "{user.fullname}"',
+            f"extensions = [{exts}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def describe(event: Any) -> str | None:
+    """One console line for the domain events a person watching the demo cares about."""
+    match event:
+        case ev.CallRinging():
+            who = event.caller_name or event.caller_number or "unknown"
+            queue = f" (queue {event.queue})" if event.queue else ""
+            return f"☎  {event.extension} ringing: {who} <{event.caller_number or '?'}>{queue}"
+        case ev.CallAnswered():
+            return f"✆  call {event.caller_number or '?'} answered by {event.answered_by or '?'}"
+        case ev.CallEnded():
+            r = event.record
+            how = f"{r.duration} s" if r.answered else "not answered"
+            return f"✕  call {r.from_ or '?'} → {r.to or '?'} ({r.direction}) ended: {how}"
+        case ev.DndChanged():
+            return f"⛔ {event.extension} DND {'on' if event.dnd else 'off'}"
+        case ev.ForwardChanged():
+            return f"↪  {event.extension} forward {event.kind}: {event.destination or 'off'}"
+        case ev.PbxConnected():
+            return "ctibot: connected to the demo PBX"
+        case ev.PbxResynced():
+            return "ctibot: state resynced"
+        case ev.PbxDisconnected():
+            return f"ctibot: disconnected ({event.reason})"
+    return None
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    office = Office() if args.extensions == 8 else Office.generate(args.extensions, 2)
+    pbx = DemoPbx(office, port=args.ami_port, secret=DEMO_SECRET, traffic=not args.no_traffic)
+    await pbx.start()
+    workdir = Path.cwd() / "var" / "demo"
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "ctibot.toml"
+    config = office_config(office, pbx.port, config_path)
+    config_path.write_text(config_toml(config), encoding="utf-8")
+    app = CtiApp(config)
+    app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
+    await app.start()
+    queues = ", ".join(f"{q.name} ({q.number})" for q in office.queues.values())
+    trunks = ", ".join(f"{t.name} ({t.max_channels} channels)" for t in office.trunks)
+    exts = list(office.users)
+    first, last = office.parking_slots
+    traffic = "are off" if args.no_traffic else "come and go"
+    print(
+        f"""
+ctibot demo is running.
+  Demo PBX (AMI)   127.0.0.1:{pbx.port}   user "cti", secret "{DEMO_SECRET}"
+                   (any AMI tool can connect: telnet 127.0.0.1 {pbx.port})
+  Office           {len(exts)} extensions {exts[0]}–{exts[-1]}, queues {queues},
+                   parking {office.parking_exten} (slots {first}–{last}), trunks {trunks}
+  ctibot config    {config_path}
+  PBX state now    ctibot snapshot --config {config_path}
+Background calls {traffic}; live events follow. Ctrl-C stops.
+""",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        if args.duration:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), args.duration)
+        else:
+            await stop.wait()
+    finally:
+        await app.stop()
+        await pbx.stop()
+    return 0
