@@ -166,15 +166,15 @@ class AmiClient:
                 await self._serve()
                 reason = "connection to the PBX lost"
             except AmiAuthError as exc:
-                reason = f"AMI login as {cfg.username!r} refused ({exc})"
+                reason = f"login as {cfg.username!r} refused ({exc})"
             except (OSError, TimeoutError, ConnectionError, AmiError) as exc:
                 reason = f"cannot reach the PBX: {exc or type(exc).__name__}"
-            await self._close()
-            if established:
+            if established and self.connected:
                 self._set_disconnected(reason)
+            await self._close()
             wait = delay * (0.75 + 0.5 * self._jitter())
             self.last_error = reason
-            log.warning("AMI %s: %s; retrying in %.1f s", where, reason, wait)
+            log.warning("AMI %s: %s; retrying in %.3g s", where, reason, wait)
             await asyncio.sleep(wait)
             delay = min(delay * 2, cfg.reconnect_max)
 
@@ -182,6 +182,7 @@ class AmiClient:
         cfg = self.config
         loop = asyncio.get_running_loop()
         self._lost = asyncio.Event()
+        self._resync_wanted = asyncio.Event()
         self._booted_seen = asyncio.Event()
         self._buffer = []
         _, protocol = await asyncio.wait_for(
@@ -221,12 +222,9 @@ class AmiClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._booted_seen.wait(), 0.5)
             self._resync_wanted.set()
-            lost = asyncio.create_task(self._lost.wait())
             while True:
-                wanted = asyncio.create_task(self._resync_wanted.wait())
-                done, _ = await asyncio.wait({lost, wanted}, return_when=asyncio.FIRST_COMPLETED)
-                if lost in done:
-                    wanted.cancel()
+                await self._resync_wanted.wait()
+                if self._lost.is_set():
                     return
                 self._resync_wanted.clear()
                 await self._resync()
@@ -324,7 +322,7 @@ class AmiClient:
 
     def on_connection_lost(self, protocol: _AmiProtocol, exc: Exception | None) -> None:
         if protocol is self._protocol:
-            self._lost.set()
+            self._mark_lost()
 
     def _set_disconnected(self, reason: str) -> None:
         self.connected = False
@@ -335,7 +333,11 @@ class AmiClient:
         protocol = self._protocol
         if protocol is not None and protocol.transport is not None:
             protocol.transport.abort()
+        self._mark_lost()
+
+    def _mark_lost(self) -> None:
         self._lost.set()
+        self._resync_wanted.set()  # wakes the session loop, which then sees the loss
 
     async def _close(self) -> None:
         protocol, self._protocol = self._protocol, None
