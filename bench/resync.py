@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ctibot.bus import EventBus  # noqa: E402
-from ctibot.config import PbxConfig  # noqa: E402
-from ctibot.demo.office import Office  # noqa: E402
-from ctibot.demo.server import DemoPbx  # noqa: E402
-from ctibot.pbx.ami import AmiClient  # noqa: E402
-from ctibot.pbx.state import PbxState  # noqa: E402
+from ctibot.bus import EventBus
+from ctibot.config import PbxConfig
+from ctibot.demo.office import Office
+from ctibot.demo.server import DemoPbx
+from ctibot.pbx.ami import AmiClient
+from ctibot.pbx.state import PbxState
 
 
 async def one_round(pbx: DemoPbx, calls: int, queues: int) -> tuple[float, int]:
