@@ -1,0 +1,361 @@
+"""Channels and calls: channel, caller ID, dial and hangup events, and the call records."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from ctibot.pbx.events import (
+    CallAnswered,
+    CallEnded,
+    CallRecord,
+    CallRinging,
+    CallStateChanged,
+    CallUnparked,
+    DomainEvent,
+)
+from ctibot.pbx.model import Call, Channel, ParkedCall, Queue, Trunk
+from ctibot.pbx.naming import (
+    MAX_NAME,
+    ChannelNaming,
+    clean_number,
+    clean_text,
+    device_of_channel,
+    dialed_number,
+    local_sibling,
+)
+from ctibot.pbx.state_time import CdrTimes, ReplayClock, uniqueid_epoch
+
+Events = list[DomainEvent]
+MAX_CHANNEL_NAME = 200
+MAX_ID = 64  # Uniqueid / Linkedid / BridgeUniqueid: real ones are far shorter
+RINGING = 5
+
+
+def to_int(text: str, default: int = 0) -> int:
+    """An AMI number field, or ``default`` when it is not one (hostile input)."""
+    digits = text[1:] if text[:1] == "-" else text
+    if digits.isascii() and digits.isdigit() and len(text) < 12:
+        return int(text)
+    return default
+
+
+def clean_name(text: str) -> str | None:
+    name = clean_text(text, MAX_NAME)
+    return None if name in ("", "<unknown>") else name
+
+
+class CallTracking:
+    """The channel and call half of PbxState (its attributes are set by PbxState)."""
+
+    naming: ChannelNaming
+    clock: Callable[[], float]
+    _replay: ReplayClock | None
+    _cdr_times: CdrTimes
+    _channels: dict[str, Channel]
+    _by_name: dict[str, str]
+    _calls: dict[str, Call]
+    _call_of_uid: dict[str, str]
+    _bridges: dict[str, set[str]]
+    trunks: dict[str, Trunk]
+    queues: dict[str, Queue]
+    parkings: dict[str, ParkedCall]
+    recent_calls: deque[CallRecord]
+
+    # -- building blocks -------------------------------------------------
+
+    def _make_channel(self, msg: dict, uid: str, linkedid: str, now: float) -> Channel:
+        name = clean_text(msg.get("Channel", ""), MAX_CHANNEL_NAME)
+        naming = self.naming
+        trunk = naming.trunk_of_channel(name)
+        device = device_of_channel(name)
+        return Channel(
+            name=name,
+            uniqueid=uid,
+            linkedid=linkedid,
+            state=to_int(msg.get("ChannelState", "")),
+            caller_number=clean_number(msg.get("CallerIDNum", "")),
+            caller_name=clean_name(msg.get("CallerIDName", "")),
+            exten=clean_text(msg.get("Exten", ""), 40),
+            extension=None if trunk else naming.extension_of_device(device),
+            leg_of=None if trunk else naming.extension_of_local(device),
+            trunk=trunk,
+            created_at=now,
+        )
+
+    def _add_channel(self, ch: Channel) -> None:
+        self._channels[ch.uniqueid] = ch
+        self._by_name[ch.name] = ch.uniqueid
+        if ch.trunk is not None:
+            trunk = self.trunks.get(ch.trunk)
+            if trunk is not None:
+                trunk.channels.add(ch.uniqueid)
+        call = self._calls.get(ch.linkedid)
+        if call is None:
+            started = uniqueid_epoch(ch.linkedid) if self._replay else None
+            call = Call(id=ch.linkedid, started_at=started or ch.created_at)
+            self._calls[ch.linkedid] = call
+        self._join_call(call, ch)
+
+    def _join_call(self, call: Call, ch: Channel) -> None:
+        call.channels[ch.uniqueid] = ch
+        call.uids.append(ch.uniqueid)
+        self._call_of_uid[ch.uniqueid] = call.id
+        ch.linkedid = call.id
+        if call.origin is None:
+            call.origin = ch.uniqueid
+            call.origin_local = local_sibling(ch.name)
+            if ch.trunk is not None:
+                call.inbound = True
+                call.did = clean_number(ch.exten)
+            self._refresh_caller(call, ch)
+        if ch.trunk is not None:
+            call.via_trunk = True
+
+    @staticmethod
+    def _refresh_caller(call: Call, ch: Channel) -> None:
+        call.caller_number = ch.extension or ch.leg_of or ch.caller_number
+        call.caller_name = ch.caller_name
+
+    def _caller_side(self, call: Call, ch: Channel) -> bool:
+        return ch.uniqueid == call.origin or (
+            call.origin_local is not None and ch.name == call.origin_local
+        )
+
+    def _ring(self, call: Call, ch: Channel, out: Events) -> None:
+        if ch.rang or ch.extension is None:
+            return
+        ch.rang = True
+        out.append(
+            CallRinging(
+                call_id=call.id,
+                extension=ch.extension,
+                channel=ch.name,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                direction=call.direction,
+                queue=call.queue,
+            )
+        )
+
+    def _answer(self, call: Call, ch: Channel, party: str | None, out: Events) -> None:
+        call.answered_at = self.clock()
+        call.answered_by = party
+        call.answer_channel = ch.name
+        if call.callee is None:
+            call.callee = party
+        out.append(
+            CallAnswered(
+                call_id=call.id,
+                answered_by=party,
+                extension=ch.extension or ch.leg_of,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                direction=call.direction,
+                queue=call.queue,
+            )
+        )
+
+    def _remove_channel(self, ch: Channel) -> Events:
+        uid = ch.uniqueid
+        self._channels.pop(uid, None)
+        if self._by_name.get(ch.name) == uid:
+            del self._by_name[ch.name]
+        if ch.trunk is not None and ch.trunk in self.trunks:
+            self.trunks[ch.trunk].channels.discard(uid)
+        if ch.bridge is not None:
+            members = self._bridges.get(ch.bridge)
+            if members is not None:
+                members.discard(uid)
+        for queue in self.queues.values():
+            if queue.callers:
+                queue.callers.pop(uid, None)
+        out: Events = []
+        if self.parkings:  # a parked caller who hung up, if ParkedCallGiveUp was missed
+            for slot in [slot for slot, p in self.parkings.items() if p.uniqueid == uid]:
+                parked = self.parkings.pop(slot)
+                out.append(
+                    CallUnparked(
+                        slot=slot,
+                        lot=parked.lot,
+                        call_id=parked.call_id,
+                        picked_up_by=None,
+                        reason="giveup",
+                    )
+                )
+        call = self._calls.get(ch.linkedid)
+        if call is None:
+            return out
+        call.channels.pop(uid, None)
+        call.ringing.discard(uid)
+        if not call.channels:
+            return out + self._end_call(call)
+        if ch.on_hold:
+            return out + self._refresh_hold(call)
+        return out
+
+    def _end_call(self, call: Call, merged_into: str | None = None) -> Events:
+        self._calls.pop(call.id, None)
+        for uid in call.uids:
+            if self._call_of_uid.get(uid) == call.id:
+                del self._call_of_uid[uid]
+        end = self.clock()
+        answered = call.answered_at is not None
+        answer_at = call.answered_at
+        talk = max(0, round(end - answer_at)) if answer_at is not None else 0
+        wait = max(0, round((answer_at if answer_at is not None else end) - call.started_at))
+        record = CallRecord(
+            call_id=call.id,
+            from_=call.caller_number,
+            from_name=call.caller_name,
+            to=call.answered_by if answered else (call.queue or call.callee),
+            direction=call.direction,
+            answered=answered,
+            start=call.started_at,
+            answer=answer_at,
+            end=end,
+            duration=talk,
+            wait=wait,
+            answered_by=call.answered_by,
+            ended_with=(call.ended_with or call.answered_by) if answered else None,
+            queue=call.queue,
+            did=call.did,
+            transferred=call.transferred,
+            transfers=tuple(call.transfers),
+            picked_up_by=call.picked_up_by,
+            recorded=call.recorded,
+            merged_into=merged_into,
+        )
+        if merged_into is None:
+            self.recent_calls.append(record)
+        return [CallEnded(call_id=call.id, record=record)]
+
+    def _move_channel(self, ch: Channel, linkedid: str) -> Events:
+        """Asterisk re-links a channel to an older call (pickup, transfer): follow it."""
+        old = self._calls.get(ch.linkedid)
+        new = self._calls.get(linkedid)
+        if new is None:
+            started = uniqueid_epoch(linkedid) if self._replay else None
+            new = Call(id=linkedid, started_at=started or self.clock())
+            self._calls[linkedid] = new
+        movers = [ch]
+        sibling_uid = self._by_name.get(local_sibling(ch.name) or "")
+        if sibling_uid is not None and old is not None and sibling_uid in old.channels:
+            movers.append(old.channels[sibling_uid])
+        for mover in movers:
+            if old is not None:
+                old.channels.pop(mover.uniqueid, None)
+                old.ringing.discard(mover.uniqueid)
+            self._join_call(new, mover)
+        if old is not None and not old.channels:
+            return self._end_call(old, merged_into=new.id)
+        return []
+
+    def _refresh_hold(self, call: Call) -> Events:
+        previous = call.state
+        call.on_hold = any(ch.on_hold for ch in call.channels.values())
+        if call.state != previous and call.answered_at is not None:
+            return [CallStateChanged(call_id=call.id, state=call.state, previous=previous)]
+        return []
+
+    def _channel_call(self, msg: dict) -> tuple[Channel | None, Call | None]:
+        ch = self._channels.get(msg.get("Uniqueid", ""))
+        if ch is None:
+            return None, None
+        return ch, self._calls.get(ch.linkedid)
+
+    # -- AMI event handlers ---------------------------------------------
+
+    def _on_newchannel(self, msg: dict) -> Events:
+        uid = msg.get("Uniqueid", "")
+        if not uid or len(uid) > MAX_ID or uid in self._channels:
+            return []
+        if self._replay is not None:
+            self._replay.observe(uniqueid_epoch(uid))
+        linkedid = msg.get("Linkedid", "")
+        if not linkedid or len(linkedid) > MAX_ID:
+            linkedid = uid
+        self._add_channel(self._make_channel(msg, uid, linkedid, self.clock()))
+        return []
+
+    def _on_newcallerid(self, msg: dict) -> Events:
+        ch, call = self._channel_call(msg)
+        if ch is None:
+            return []
+        ch.caller_number = clean_number(msg.get("CallerIDNum", ""))
+        ch.caller_name = clean_name(msg.get("CallerIDName", ""))
+        if call is not None and call.origin == ch.uniqueid and call.answered_at is None:
+            self._refresh_caller(call, ch)
+        return []
+
+    def _on_newstate(self, msg: dict) -> Events:
+        ch, call = self._channel_call(msg)
+        if ch is None:
+            return []
+        ch.state = to_int(msg.get("ChannelState", ""))
+        out: Events = []
+        if ch.state == RINGING and call is not None:
+            self._ring(call, ch, out)
+        return out
+
+    def _on_dial_begin(self, msg: dict) -> Events:
+        dest = self._channels.get(msg.get("DestUniqueid", ""))
+        if dest is None:
+            return []
+        call = self._calls.get(dest.linkedid)
+        if call is None:
+            return []
+        if dest.trunk is not None and dest.dialed is None:
+            dest.dialed = dialed_number(msg.get("DialString", "")) or clean_number(
+                msg.get("DestExten", "")
+            )
+        call.ringing.add(dest.uniqueid)
+        source = msg.get("Uniqueid", "")
+        if source in self._channels and call.callee is None and dest.uniqueid != call.origin:
+            call.callee = dest.party
+        out: Events = []
+        self._ring(call, dest, out)
+        return out
+
+    def _on_dial_end(self, msg: dict) -> Events:
+        dest = self._channels.get(msg.get("DestUniqueid", ""))
+        if dest is None:
+            return []
+        call = self._calls.get(dest.linkedid)
+        if call is None:
+            return []
+        call.ringing.discard(dest.uniqueid)
+        source = self._channels.get(msg.get("Uniqueid", ""))
+        # A DialEnd without a calling channel is an Originate reaching its first
+        # phone: that phone picking up starts the call, it does not answer it.
+        if msg.get("DialStatus") != "ANSWER" or source is None:
+            return []
+        party = dest.answered_party or dest.party
+        if not self._caller_side(call, source):
+            # An inner leg (queue member, forward, ring group) was picked up: the
+            # caller is answered when the outer leg is, and this says by whom.
+            outer = self._channels.get(self._by_name.get(local_sibling(source.name) or "", ""))
+            if outer is not None:
+                outer.answered_party = party
+            return []
+        out: Events = []
+        # The caller's own phone picking up (an Originate through a Local channel)
+        # starts the call; it does not answer it.
+        if call.answered_at is None and party != call.caller_number:
+            self._answer(call, dest, party, out)
+        return out
+
+    def _on_rename(self, msg: dict) -> Events:
+        ch = self._channels.get(msg.get("Uniqueid", ""))
+        if ch is not None:
+            if self._by_name.get(ch.name) == ch.uniqueid:
+                del self._by_name[ch.name]
+            ch.name = clean_text(msg.get("Newname", ""), MAX_CHANNEL_NAME) or ch.name
+            self._by_name[ch.name] = ch.uniqueid
+        return []
+
+    def _on_hangup(self, msg: dict) -> Events:
+        ch = self._channels.get(msg.get("Uniqueid", ""))
+        if ch is None:
+            return []
+        return self._remove_channel(ch)
