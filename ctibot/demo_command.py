@@ -18,7 +18,7 @@ from ctibot.pbx import events as ev
 DEMO_SECRET = "demo-secret"
 
 
-def office_config(office: Office, port: int, path: Path) -> Config:
+def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECRET) -> Config:
     """A ctibot configuration matching the demo office."""
     layout = office.layout()
     users = []
@@ -30,7 +30,7 @@ def office_config(office: Office, port: int, path: Path) -> Config:
     pbx = PbxConfig(
         port=port,
         username="cti",
-        secret=DEMO_SECRET,
+        secret=secret,
         device=layout.device_template,
         trunks=layout.trunks,
         voicemail_context=layout.voicemail_context,

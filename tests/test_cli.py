@@ -1,0 +1,199 @@
+"""The command line: snapshot against the demo PBX, replay of real captures, run, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from harness import SCALE, Harness
+
+from ctibot.cli import main
+from ctibot.demo.server import DemoPbx
+from ctibot.demo_command import config_toml, office_config
+from ctibot.pbx import actions as act
+
+CAPTURES = Path(__file__).parent / "fixtures" / "ami"
+
+
+async def ctibot_cli(*args: str, timeout: float = 20) -> tuple[int, str, str]:
+    """Run the installed command line as a separate process (the demo PBX keeps serving)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ctibot",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_snapshot_shows_what_the_office_is_doing(tmp_path: Path) -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        h = Harness(pbx)
+        h.client.start()
+        await h.client.wait_ready(5)
+        # A live call, a DND, a forward, a paused dynamic queue member, a parked call, a message.
+        pbx.phone("202").answer_after = 1.0
+        pbx.call("201", "202")
+        pbx.set_dnd("203", True)
+        pbx.set_forward("204", "CF", "0612345678")
+        await h.client.send(
+            act.queue_add(
+                "sales",
+                "Local/205@from-queue/n",
+                state_interface="hint:205@ext-local",
+                member_name="Eve Evans",
+            )
+        )
+        await h.client.send(
+            act.queue_pause("Local/205@from-queue/n", True, queue="sales", reason="Lunch")
+        )
+        pbx.call("207", "208")
+        await h.until(lambda: sum(c["state"] == "up" for c in h.state.snapshot()["calls"]) == 2)
+        parkee = next(c for c in pbx.channels_of("207"))
+        parker = next(c for c in pbx.channels_of("208"))
+        await h.client.send(act.park(parkee.name, timeout_channel=parker.name))
+        pbx.leave_voicemail("206")
+        await h.until(lambda: h.state.snapshot()["parkings"])
+        await h.client.stop()
+
+        config = tmp_path / "office.toml"
+        config.write_text(config_toml(office_config(pbx.office, pbx.port, config, "cti-secret")))
+        code, out, err = await ctibot_cli("snapshot", "--config", str(config))
+    assert code == 0, err
+    snap = json.loads(out)
+    calls = [c for c in snap["calls"] if c["state"] == "up"]
+    assert [(c["from"], c["to"], c["direction"]) for c in calls] == [("201", "202", "internal")]
+    assert snap["extensions"]["201"]["status"] == "busy"
+    assert snap["extensions"]["203"]["dnd"] is True
+    assert snap["extensions"]["204"]["forward"] == {
+        "unconditional": "0612345678",
+        "busy": None,
+        "noanswer": None,
+    }
+    member = snap["queues"]["sales"]["members"]["205"]
+    assert (member["dynamic"], member["paused"], member["reason"]) == (True, True, "Lunch")
+    assert snap["queues"]["sales"]["members"]["201"]["dynamic"] is False
+    [(slot, parked)] = snap["parkings"].items()
+    assert slot == "701" and parked["from"] == "207" and parked["parked_by"] == "208"
+    assert snap["mailboxes"]["206"] == {"new": 1, "old": 0}
+
+
+async def test_snapshot_of_an_unreachable_pbx_says_why_and_exits_1(tmp_path: Path) -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        config = tmp_path / "office.toml"
+        text = config_toml(office_config(pbx.office, pbx.port, config, "cti-secret"))
+        config.write_text(text.replace('secret = "cti-secret"', 'secret = "wrong"'))
+        code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "1")
+    assert code == 1 and out == ""
+    assert "not ready after 1 s: login as 'cti' refused (Authentication failed)" in err
+    assert "wrong" not in err
+
+
+@pytest.mark.parametrize(
+    ("capture", "fact"),
+    [
+        (
+            "inbound_call_did",
+            lambda s: (
+                [(r["from"], r["to"], r["direction"], r["answered"]) for r in s["recent_calls"]]
+                == [("0612345678", "202", "inbound", True)]
+            ),
+        ),
+        (
+            "park_and_pickup",
+            lambda s: (
+                s["parkings"] == {}
+                and any(
+                    r["answered_by"] == "203" or r["picked_up_by"] == "203"
+                    for r in s["recent_calls"]
+                )
+            ),
+        ),
+        ("queue_members", lambda s: "203" not in s["queues"]["sales"]["members"]),
+        ("voicemail_mwi", lambda s: s["mailboxes"]["203"]["new"] == 0),
+    ],
+)
+def test_replay_prints_the_final_state(capture: str, fact, capsys) -> None:
+    assert main(["replay", str(CAPTURES / f"{capture}.txt"), "--lab"]) == 0
+    snapshot = json.loads(capsys.readouterr().out)
+    assert fact(snapshot)
+    assert snapshot["calls"] == []
+
+
+def test_replay_of_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "/nonexistent/capture.raw"]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+async def test_run_records_the_raw_ami_bytes(tmp_path: Path) -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        config = tmp_path / "office.toml"
+        config.write_text(config_toml(office_config(pbx.office, pbx.port, config, "cti-secret")))
+        raw = tmp_path / "ami.raw"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ctibot",
+            "run",
+            "--config",
+            str(config),
+            "--record",
+            str(raw),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            async with asyncio.timeout(15):
+                # The resync's replies are in the recording: ctibot is up.
+                while not raw.exists() or b"ExtensionStateListComplete" not in raw.read_bytes():
+                    await asyncio.sleep(0.05)
+            pbx.call("201", "202")
+            await asyncio.sleep(0.5)
+        finally:
+            proc.terminate()
+            out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 0, out.decode()
+    assert b"logged in as 'cti'" in out
+    data = raw.read_bytes()
+    assert data.startswith(b"Asterisk Call Manager/")
+    assert b"Event: Newchannel" in data
+    # ...and the recording replays.
+    code, replayed, err = await ctibot_cli("replay", str(raw), "--config", str(config))
+    assert code == 0, err
+    assert json.loads(replayed)["extensions"]["201"]
+
+
+async def test_demo_command_starts_and_stops(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ctibot",
+        "demo",
+        "--ami-port",
+        "0",
+        "--duration",
+        "3",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "ctibot demo is running" in text and 'user "cti", secret "demo-secret"' in text
+    assert "ctibot: state resynced" in text
+    assert (tmp_path / "var" / "demo" / "ctibot.toml").exists()
+    assert main(["check-config", str(tmp_path / "var" / "demo" / "ctibot.toml")]) == 0
