@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from ctibot.pbx.layout import PbxLayout, TrunkSpec
+from ctibot.permissions import DEFAULT_PROFILE, DEFAULT_PROFILES, PERMISSIONS
 
 SECRET_ENV = "CTIBOT_PBX_SECRET"
+XMPP_SECRET_ENV = "CTIBOT_XMPP_SECRET"
+LANGUAGES = ("en", "it")
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_BARE_JID = re.compile(r"^[^@/\s\"&'<>:]{1,1023}@[a-z0-9.-]{1,253}$")
 _EXTENSION = re.compile(r"^[0-9*#]{1,15}$")
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 _HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")
@@ -51,6 +58,28 @@ class PbxConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class XmppConfig:
+    """The XMPP external component (XEP-0114) and the server it attaches to."""
+
+    component: str  # the component's JID, a subdomain such as cti.example.com
+    secret: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 5347
+    domain: str = ""  # the users' domain; by default the component's parent domain
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+    rate_limit: int = 10  # commands a user may send...
+    rate_window: float = 10.0  # ...in this many seconds
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    """Where ctibot keeps what it owns (SQLite)."""
+
+    path: str = "var/ctibot.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
 class UserConfig:
     """A person: login name, full name, the extensions (phones) they own."""
 
@@ -59,6 +88,15 @@ class UserConfig:
     extensions: tuple[str, ...]
     mobile: str | None = None
     email: str | None = None
+    jid: str | None = None  # their own XMPP account (bare JID)
+    language: str = "en"
+    profile: str = DEFAULT_PROFILE
+    auto_queue_login: bool = False  # log in/out of queues as they come online/go offline
+
+    @property
+    def default_extension(self) -> str:
+        """The extension whose phone rings first for the user's calls."""
+        return self.extensions[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +106,9 @@ class Config:
     path: Path
     pbx: PbxConfig
     users: tuple[UserConfig, ...]
+    xmpp: XmppConfig | None = None
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    profiles: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def layout(self) -> PbxLayout:
         """The PBX layout that the state model and the AMI client share."""
@@ -92,6 +133,25 @@ class Config:
             parking_exten=p.parking_exten,
             mobiles=mobiles,
         )
+
+    def user_by_name(self, name: str) -> UserConfig | None:
+        """The user with this login name, if any."""
+        for user in self.users:
+            if user.name == name:
+                return user
+        return None
+
+    def user_by_jid(self, jid: str) -> UserConfig | None:
+        """The user whose own XMPP account is this bare JID, if any."""
+        jid = jid.lower()
+        for user in self.users:
+            if user.jid is not None and user.jid == jid:
+                return user
+        return None
+
+    def permissions_of(self, user: UserConfig) -> frozenset[str]:
+        """What the user's profile allows."""
+        return self.profiles.get(user.profile, frozenset())
 
     def user_by_extension(self, extension: str) -> UserConfig | None:
         """The user who owns an extension, if any."""
@@ -274,18 +334,113 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
             None,
             lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None,
         )
+        jid = s.get(
+            "jid",
+            str,
+            "a bare JID such as alice@example.com",
+            None,
+            lambda v: _BARE_JID.match(v.lower()) is not None,
+        )
+        language = s.get("language", str, '"en" or "it"', "en", lambda v: v in LANGUAGES)
+        profile = s.get(
+            "profile",
+            str,
+            "the name of a profile",
+            DEFAULT_PROFILE,
+            lambda v: bool(_USERNAME.match(v)),
+        )
+        auto_queue = s.get("auto_queue_login", bool, "true or false", False)
         s.finish()
         if name in seen:
             raise ConfigError(f"{path}: [[users]]: user {name!r} is defined twice")
         seen[name] = name
-        users.append(UserConfig(name, fullname, extensions, mobile, email))
+        users.append(
+            UserConfig(
+                name,
+                fullname,
+                extensions,
+                mobile,
+                email,
+                jid.lower() if jid else None,
+                language,
+                profile,
+                auto_queue,
+            )
+        )
     return tuple(users)
 
 
 #: Sections that later parts of ctibot read; accepted here and validated by their owners.
-RESERVED_SECTIONS = frozenset(
-    {"xmpp", "web", "auth", "database", "plugins", "profiles", "ldap", "sms", "mail", "demo"}
-)
+RESERVED_SECTIONS = frozenset({"web", "auth", "plugins", "ldap", "sms", "mail", "demo"})
+
+
+def _load_xmpp(path: Path, table: Any) -> XmppConfig:
+    s = _Section(path, "[xmpp]", table)
+    component = s.get(
+        "component",
+        str,
+        "the component's domain, e.g. cti.example.com",
+        check=lambda v: _DOMAIN.match(v) is not None and "." in v,
+    )
+    secret = s.get("secret", str, f"the component secret (or set ${XMPP_SECRET_ENV})", "")
+    secret = os.environ.get(XMPP_SECRET_ENV) or secret
+    if not secret:
+        raise s.error("secret", f"the component secret (or set ${XMPP_SECRET_ENV})", missing=True)
+    host = s.get("host", str, "the XMPP server's host name or IP address", "127.0.0.1", _HOST.match)
+    port = s.get(
+        "port", int, "the server's component port (1-65535)", 5347, lambda v: 0 < v < 65536
+    )
+    domain = s.get(
+        "domain",
+        str,
+        "the users' XMPP domain, e.g. example.com",
+        component.partition(".")[2],
+        lambda v: _DOMAIN.match(v) is not None,
+    )
+    seconds = "a positive number of seconds"
+    reconnect_min = s.get("reconnect_min", float, seconds, 0.5, _positive)
+    reconnect_max = s.get("reconnect_max", float, seconds, 30.0, _positive)
+    rate_limit = s.get(
+        "rate_limit", int, "commands per window (a positive integer)", 10, lambda v: v > 0
+    )
+    rate_window = s.get("rate_window", float, seconds, 10.0, _positive)
+    s.finish()
+    return XmppConfig(
+        component, secret, host, port, domain, reconnect_min, reconnect_max, rate_limit, rate_window
+    )
+
+
+def _load_database(path: Path, table: Any) -> DatabaseConfig:
+    s = _Section(path, "[database]", table)
+    db = s.get(
+        "path",
+        str,
+        "a file path for the SQLite database",
+        "var/ctibot.sqlite",
+        lambda v: 0 < len(v) < 4096 and "\0" not in v,
+    )
+    s.finish()
+    return DatabaseConfig(db)
+
+
+def _load_profiles(path: Path, table: Any) -> dict[str, frozenset[str]]:
+    profiles = dict(DEFAULT_PROFILES)
+    if table is None:
+        return profiles
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: [profiles]: expected tables such as [profiles.user]")
+    known = ", ".join(sorted(PERMISSIONS))
+    for name, body in table.items():
+        s = _Section(path, f"[profiles.{name}]", body)
+        if not _USERNAME.match(name):
+            raise ConfigError(f"{path}: [profiles.{name}]: a profile name is lowercase letters")
+        perms = s.get("permissions", list, f"a list of permissions among: {known}")
+        for perm in perms:
+            if perm not in PERMISSIONS:
+                raise s.error("permissions", f"permissions among: {known}", perm)
+        s.finish()
+        profiles[name] = frozenset(perms)
+    return profiles
 
 
 def parse_config(text: str, path: Path | str = "<config>") -> Config:
@@ -296,7 +451,10 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     for key in data:
-        if key not in ("pbx", "users") and key not in RESERVED_SECTIONS:
+        if (
+            key not in ("pbx", "users", "xmpp", "database", "profiles")
+            and key not in RESERVED_SECTIONS
+        ):
             raise ConfigError(f"{path}: unknown section [{key}]")
     if "pbx" not in data:
         raise ConfigError(f"{path}: missing section [pbx]: expected host, port, username, secret")
@@ -311,7 +469,24 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
                     f"{owners[ext]!r}"
                 )
             owners[ext] = user.name
-    return Config(path=path, pbx=pbx, users=users)
+    profiles = _load_profiles(path, data.get("profiles"))
+    xmpp = _load_xmpp(path, data["xmpp"]) if "xmpp" in data else None
+    database = _load_database(path, data.get("database", {}))
+    jids: dict[str, str] = {}
+    for user in users:
+        if user.profile not in profiles:
+            raise ConfigError(
+                f"{path}: [[users]] {user.name!r}.profile: no profile "
+                f"{user.profile!r} (known: {', '.join(sorted(profiles))})"
+            )
+        if user.jid is not None:
+            if user.jid in jids:
+                raise ConfigError(
+                    f"{path}: [[users]] {user.name!r}.jid: {user.jid} already "
+                    f"belongs to {jids[user.jid]!r}"
+                )
+            jids[user.jid] = user.name
+    return Config(path=path, pbx=pbx, users=users, xmpp=xmpp, database=database, profiles=profiles)
 
 
 def load_config(path: Path | str) -> Config:
