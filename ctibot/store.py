@@ -1,0 +1,177 @@
+"""ctibot's own SQLite database: subscriptions, call history, user settings, missed calls."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ctibot.pbx.events import CallRecord
+
+#: Versioned migrations: each runs once, in order, inside a transaction.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE subscriptions (
+        contact TEXT NOT NULL,      -- local part of a virtual JID ('' = the component itself)
+        jid TEXT NOT NULL,          -- the subscriber's bare JID
+        since REAL NOT NULL,
+        PRIMARY KEY (contact, jid)
+    );
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        record TEXT NOT NULL,       -- the CallRecord as JSON
+        ended REAL NOT NULL
+    );
+    CREATE TABLE call_extensions (
+        call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        extension TEXT NOT NULL
+    );
+    CREATE INDEX call_extensions_by_extension ON call_extensions (extension, call);
+    CREATE TABLE settings (
+        user TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,        -- JSON
+        PRIMARY KEY (user, key)
+    );
+    CREATE TABLE missed_calls (
+        id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        record TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX missed_calls_by_user ON missed_calls (user, id);
+    """,
+)
+
+
+def record_dict(record: CallRecord) -> dict[str, Any]:
+    """A call record as JSON-ready data (``from`` spelled as in the snapshot)."""
+    data = {k: getattr(record, k) for k in record.__dataclass_fields__}
+    data["from"] = data.pop("from_")
+    data["transfers"] = list(data["transfers"])
+    return data
+
+
+class Store:
+    """The database, opened once per ctibot process (WAL: readers never block the writer)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        """Open (creating it and its folder if needed) and migrate."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(path))
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        store = cls(db)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = row[0] if row else 0
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self.db.executescript(
+                f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    # -- presence subscriptions ------------------------------------------------------
+
+    async def add_subscription(self, contact: str, jid: str) -> bool:
+        """Remember that ``jid`` is subscribed to ``contact``; True when it is new."""
+        cursor = await self.db.execute(
+            "INSERT OR IGNORE INTO subscriptions (contact, jid, since) VALUES (?, ?, ?)",
+            (contact, jid, time.time()),
+        )
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    async def remove_subscription(self, contact: str, jid: str) -> None:
+        await self.db.execute(
+            "DELETE FROM subscriptions WHERE contact = ? AND jid = ?", (contact, jid)
+        )
+        await self.db.commit()
+
+    async def subscriptions(self) -> set[tuple[str, str]]:
+        """Every (contact, subscriber) pair."""
+        async with self.db.execute("SELECT contact, jid FROM subscriptions") as cursor:
+            return {(row[0], row[1]) async for row in cursor}
+
+    # -- call history -----------------------------------------------------------------
+
+    async def add_call(self, record: CallRecord, extensions: list[str]) -> None:
+        """Keep a finished call for the history of the extensions that took part."""
+        cursor = await self.db.execute(
+            "INSERT INTO calls (call_id, record, ended) VALUES (?, ?, ?)",
+            (record.call_id, json.dumps(record_dict(record)), record.end),
+        )
+        rowid = cursor.lastrowid
+        await self.db.executemany(
+            "INSERT INTO call_extensions (call, extension) VALUES (?, ?)",
+            [(rowid, ext) for ext in dict.fromkeys(extensions)],
+        )
+        await self.db.commit()
+
+    async def calls_of(self, extensions: list[str], limit: int = 10) -> list[dict[str, Any]]:
+        """The latest calls of these extensions, newest first."""
+        if not extensions:
+            return []
+        marks = ",".join("?" * len(extensions))
+        query = (
+            "SELECT DISTINCT calls.id, calls.record FROM calls JOIN call_extensions "
+            f"ON call_extensions.call = calls.id WHERE extension IN ({marks}) "
+            "ORDER BY calls.id DESC LIMIT ?"
+        )
+        async with self.db.execute(query, (*extensions, limit)) as cursor:
+            return [json.loads(row[1]) async for row in cursor]
+
+    # -- per-user settings ---------------------------------------------------------------
+
+    async def get_setting(self, user: str, key: str, default: Any = None) -> Any:
+        async with self.db.execute(
+            "SELECT value FROM settings WHERE user = ? AND key = ?", (user, key)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return default if row is None else json.loads(row[0])
+
+    async def set_setting(self, user: str, key: str, value: Any) -> None:
+        await self.db.execute(
+            "INSERT INTO settings (user, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (user, key) DO UPDATE SET value = excluded.value",
+            (user, key, json.dumps(value)),
+        )
+        await self.db.commit()
+
+    # -- calls missed while offline ------------------------------------------------------
+
+    async def add_missed(self, user: str, record: CallRecord) -> None:
+        await self.db.execute(
+            "INSERT INTO missed_calls (user, record, at) VALUES (?, ?, ?)",
+            (user, json.dumps(record_dict(record)), time.time()),
+        )
+        await self.db.commit()
+
+    async def take_missed(self, user: str) -> list[dict[str, Any]]:
+        """The calls missed while the user was offline, oldest first; forgets them."""
+        async with self.db.execute(
+            "SELECT id, record FROM missed_calls WHERE user = ? ORDER BY id", (user,)
+        ) as cursor:
+            rows = [(row[0], json.loads(row[1])) async for row in cursor]
+        if rows:
+            await self.db.execute(
+                "DELETE FROM missed_calls WHERE user = ? AND id <= ?", (user, rows[-1][0])
+            )
+            await self.db.commit()
+        return [record for _, record in rows]

@@ -1,0 +1,91 @@
+"""The XMPP side of ctibot, wired: component, roster, chat, ad-hoc, popups, users' presence."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ctibot.xmpp.adhoc import AdhocCommands
+from ctibot.xmpp.chat import ChatCommands
+from slixmpp import JID
+
+from ctibot.bus import EventBus
+from ctibot.config import Config, UserConfig
+from ctibot.pbx.state import PbxState
+from ctibot.services import Services
+from ctibot.store import Store
+from ctibot.xmpp.component import CtiComponent, VirtualJids
+from ctibot.xmpp.popups import Popups
+from ctibot.xmpp.presence import PresenceView
+from ctibot.xmpp.roster import Roster
+from ctibot.xmpp.userpresence import UserPresence
+
+log = logging.getLogger("ctibot.xmpp")
+
+
+class XmppGateway:
+    """Everything XMPP, over the same state, bus and services as every other surface."""
+
+    def __init__(
+        self,
+        config: Config,
+        state: PbxState,
+        bus: EventBus,
+        services: Services,
+        store: Store,
+        ami_connected: Any,
+    ) -> None:
+        assert config.xmpp is not None, "the [xmpp] section is required"
+        self.config = config
+        self.state = state
+        self.bus = bus
+        self.services = services
+        self.store = store
+        self.ami_connected = ami_connected  # () -> bool
+        self.jids = VirtualJids(config)
+        self.view = PresenceView(state, self._name_of, self._mobile_of)
+        self.xmpp = CtiComponent(config.xmpp)
+        self.roster = Roster(self)
+        self.users = UserPresence(self)
+        self.popups = Popups(self)
+        self.chat = ChatCommands(self)
+        self.adhoc = AdhocCommands(self)
+
+    async def start(self) -> None:
+        await self.roster.load()
+        for part in (self.roster, self.users, self.popups, self.chat, self.adhoc):
+            part.wire()
+        self.xmpp.add_event_handler("session_start", self.users.forget)
+        self.xmpp.start()
+
+    async def stop(self) -> None:
+        await self.xmpp.stop()
+
+    # -- helpers the parts share -------------------------------------------------------------
+
+    def _name_of(self, number: str) -> str | None:
+        user = self.jids.owner(number)
+        return user.fullname if user is not None else None
+
+    def _mobile_of(self, extension: str) -> str | None:
+        user = self.jids.owner(extension)
+        return user.mobile if user is not None else None
+
+    def is_online(self, user: UserConfig) -> bool:
+        return self.users.is_online(user)
+
+    def send_chat(
+        self, user: UserConfig, body: str, *, transient: bool = False, frm: JID | str | None = None
+    ) -> None:
+        """A chat message to a user's own account (popups, notifications, replies)."""
+        if user.jid is None or not self.xmpp.online.is_set():
+            return
+        msg = self.xmpp.make_message(
+            mto=user.jid, mbody=body, mtype="chat", mfrom=frm or self.jids.domain
+        )
+        if transient:
+            # A popup is stale a minute later: not for the archive or other devices' history.
+            msg.enable("no-store")
+            msg.enable("no-permanent-store")
+        msg["request_receipt"] = True
+        msg.send()

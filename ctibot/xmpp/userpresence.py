@@ -1,0 +1,110 @@
+"""Presence of the users' own accounts: who is online, two-way DND (X4), automatic queue login."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slixmpp import Presence
+
+from ctibot.config import UserConfig
+
+if TYPE_CHECKING:
+    from ctibot.xmpp.gateway import XmppGateway
+
+log = logging.getLogger("ctibot.xmpp")
+
+
+class UserPresence:
+    """Follows each configured user's resources and what they show."""
+
+    def __init__(self, gateway: XmppGateway) -> None:
+        self.gw = gateway
+        self.resources: dict[str, dict[str, str]] = {}  # user -> resource -> show ('' = online)
+        self.xmpp_dnd: dict[str, bool] = {}  # what the user's XMPP presence last said about DND
+
+    def wire(self) -> None:
+        xmpp = self.gw.xmpp
+        for kind in ("available", "away", "chat", "xa", "dnd", "unavailable"):
+            xmpp.add_event_handler(f"presence_{kind}", self.on_presence)
+
+    def is_online(self, user: UserConfig) -> bool:
+        return bool(self.resources.get(user.name))
+
+    async def on_presence(self, pres: Presence) -> None:
+        if pres["to"].domain != self.gw.jids.domain:
+            return
+        user = self.gw.jids.sender(pres["from"])
+        if user is None:
+            return
+        resource = pres["from"].resource
+        resources = self.resources.setdefault(user.name, {})
+        was_online = bool(resources)
+        if pres["type"] == "unavailable":
+            if resource:
+                resources.pop(resource, None)
+            else:
+                resources.clear()
+        else:
+            show = pres["show"] or ""
+            # The server copies one presence to every virtual JID in the roster: act once.
+            if resources.get(resource) == show:
+                return
+            resources[resource] = show
+        online = bool(resources)
+        if online and not was_online:
+            log.info("XMPP: %s is online", user.name)
+            await self.gw.popups.summary(user)
+            await self._auto_queue(user, True)
+        elif was_online and not online:
+            log.info("XMPP: %s went offline", user.name)
+            await self._auto_queue(user, False)
+        await self._sync_dnd(user, resources)
+
+    async def _sync_dnd(self, user: UserConfig, resources: dict[str, str]) -> None:
+        """PBX DND follows a *change* of the user's XMPP DND, never anything else."""
+        if not resources:
+            return  # going offline is not "DND off"
+        dnd = "dnd" in resources.values()
+        before = self.xmpp_dnd.get(user.name)
+        self.xmpp_dnd[user.name] = dnd
+        if before is None and not dnd:
+            return  # logging in available says nothing about a DND set on the phone
+        if before == dnd:
+            return
+        pbx_dnd = all(
+            (line := self.gw.state.extensions.get(ext)) is not None and line.dnd
+            for ext in user.extensions
+        )
+        if pbx_dnd == dnd:
+            return  # compare before write: no ping-pong
+        try:
+            await self.gw.services.set_dnd(user, dnd)
+            log.info(
+                "XMPP: %s set DND %s from their chat client", user.name, "on" if dnd else "off"
+            )
+        except Exception as exc:  # a PBX error must not break presence handling
+            log.warning("XMPP: DND for %s not changed: %s", user.name, exc)
+
+    async def _auto_queue(self, user: UserConfig, online: bool) -> None:
+        enabled = await self.gw.store.get_setting(
+            user.name, "auto_queue_login", user.auto_queue_login
+        )
+        if not enabled:
+            return
+        try:
+            if online:
+                await self.gw.services.queue_login(user)
+            else:
+                await self.gw.services.queue_logout(user)
+        except Exception as exc:
+            log.info(
+                "XMPP: automatic queue %s for %s: %s",
+                "login" if online else "logout",
+                user.name,
+                exc,
+            )
+
+    def forget(self, _: Any = None) -> None:
+        """After the component reconnects, presences come again from the server."""
+        self.resources.clear()
