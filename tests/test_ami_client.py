@@ -9,13 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from harness import SCALE, Harness, ctibot, essentials, fresh_view, pbx, ringing_at
 
 from ctibot.config import PbxConfig
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import actions as act
 from ctibot.pbx import events as ev
 from ctibot.pbx.errors import AmiError, AmiUnavailable
+
+from harness import SCALE, Harness, ctibot, essentials, fresh_view, pbx, ringing_at
 
 __all__ = ["ctibot", "pbx"]  # fixtures
 

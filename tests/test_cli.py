@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import SCALE, Harness
 
 from ctibot.cli import main
 from ctibot.demo.server import DemoPbx
 from ctibot.demo_command import config_toml, office_config
 from ctibot.pbx import actions as act
+
+from harness import SCALE, Harness
 
 CAPTURES = Path(__file__).parent / "fixtures" / "ami"
 

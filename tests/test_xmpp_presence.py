@@ -1,0 +1,67 @@
+"""What virtual JIDs show, derived from a live demo PBX: ringing, on a call, DND, forwarded…"""
+
+from __future__ import annotations
+
+from ctibot.config import UserConfig
+from ctibot.demo.server import DemoPbx
+from ctibot.xmpp.presence import Presence, PresenceView
+
+from harness import Harness, ctibot, pbx
+
+__all__ = ["ctibot", "pbx"]
+
+NAMES = {"201": "Alice Anders", "202": "Bob Brown", "203": "Carol Clark"}
+
+
+def view(h: Harness) -> PresenceView:
+    return PresenceView(h.state, NAMES.get, {"204": "3331234567"}.get)
+
+
+async def test_idle_ringing_and_on_a_call(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    assert v.of_extensions(["202"], "en") == Presence(True, None, "Available")
+    assert v.of_extensions(["202"], "it") == Presence(True, None, "Disponibile")
+    pbx.phone("202").answer_after = 2.0
+    pbx.inbound_call("0612345678", "ACME Corp", "5550102")  # the DID of 202
+    await ctibot.until(lambda: v.of_extensions(["202"], "en").show == "away")
+    ringing = v.of_extensions(["202"], "en")
+    assert ringing.status == "Ringing: call from ACME Corp (0612345678)"
+    await ctibot.until(lambda: v.of_extensions(["202"], "en").show == "xa")
+    busy = v.of_extensions(["202"], "it")
+    assert busy.status.startswith("Al telefono con ACME Corp (0612345678) dalle ")
+
+
+async def test_an_internal_call_names_the_colleague(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    pbx.call("201", "203")
+    await ctibot.until(
+        lambda: (
+            v.of_extensions(["203"], "en").show == "xa"
+            and v.of_extensions(["201"], "en").show == "xa"
+        )
+    )
+    assert "with Alice Anders (201) since" in v.of_extensions(["203"], "en").status
+    assert "with Carol Clark (203) since" in v.of_extensions(["201"], "en").status
+
+
+async def test_dnd_forward_unregistered_and_pbx_down(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    ctibot.client.refresh_astdb({"DND/205": "YES", "CF/204": "vmu204", "CF/206": "0699887766"})
+    assert v.of_extensions(["205"], "en") == Presence(True, "dnd", "Do not disturb")
+    assert v.of_extensions(["204"], "it") == Presence(True, "away", "Inoltrato a segreteria")
+    assert v.of_extensions(["206"], "en").status == "Forwarded to 0699887766"
+    pbx.set_registered("207", False)
+    await ctibot.until(lambda: not v.of_extensions(["207"], "en").available)
+    assert v.of_extensions(["207"], "en").status == "Phone not registered"
+    down = v.of_extensions(["201"], "en", pbx_up=False)
+    assert down == Presence(True, "xa", "State unknown: the PBX is not reachable")
+
+
+async def test_a_person_over_several_phones_shows_the_busiest(
+    ctibot: Harness, pbx: DemoPbx
+) -> None:
+    v = view(ctibot)
+    bob = UserConfig("bob", "Bob Brown", ("208", "202"))
+    pbx.call("201", "202")
+    await ctibot.until(lambda: v.of_user(bob, "en").show == "xa")
+    assert "Alice Anders" in v.of_user(bob, "en").status
