@@ -68,7 +68,7 @@ async def _snapshot(args: argparse.Namespace) -> int:
     from ctibot.app import CtiApp
 
     config = load_config(args.config)
-    app = CtiApp(config)
+    app = CtiApp(config, database=False)
     await app.start()
     try:
         await app.ami.wait_ready(args.timeout)

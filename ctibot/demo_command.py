@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ctibot.app import CtiApp
-from ctibot.config import Config, PbxConfig, UserConfig
+from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig
 from ctibot.demo.office import Office
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
@@ -37,7 +37,8 @@ def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECR
         parking_lot=layout.parking_lot,
         parking_exten=layout.parking_exten,
     )
-    return Config(path=path, pbx=pbx, users=tuple(users))
+    database = DatabaseConfig(str(path.parent / "ctibot.sqlite"))
+    return Config(path=path, pbx=pbx, users=tuple(users), database=database)
 
 
 def config_toml(config: Config) -> str:
@@ -52,6 +53,7 @@ def config_toml(config: Config) -> str:
         f'secret = "{p.secret}"',
         f'device = "{p.device}"',
     ]
+    lines += ["", "[database]", f'path = "{config.database.path}"']
     for trunk in p.trunks:
         globs = ", ".join(f'"{g}"' for g in trunk.channels)
         lines += [
