@@ -1,0 +1,366 @@
+"""The demo PBX's office behaviour, scenario helpers, faults and size, over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ctibot.demo import DemoPbx, Office
+from ctibot.pbx.layout import LAB_LAYOUT, PbxLayout
+from tests.demo_fixtures import RawAmiClient, field_templates, split_raw, unknown_field_orders
+
+SCALE = 0.01
+
+
+async def until(pred, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.005)
+
+
+def phone_channels(pbx: DemoPbx, ext: str):
+    return pbx.channels_of(ext)
+
+
+async def test_default_office_and_layout() -> None:
+    office = Office()
+    assert list(office.users) == [str(e) for e in range(201, 209)]
+    assert office.users["201"].fullname == "Alice Anders"
+    assert set(office.queues) == {"sales", "support"}
+    assert "Local/201@from-queue/n" in office.queues["sales"].members
+    layout = office.layout()
+    assert isinstance(layout, PbxLayout)
+    assert layout.device_template == "PJSIP/{extension}"
+    assert [(t.name, t.max_channels) for t in layout.trunks] == [("voip-a", 4), ("voip-b", 2)]
+    assert layout.trunks[0].channels == ("PJSIP/voip-a-*",)
+    assert Office.lab().layout() == LAB_LAYOUT  # the lab the captures come from
+    big = Office.generate(extensions=1000, queues=20)
+    assert len(big.users) == 1000 and len(big.queues) == 20
+
+
+async def test_click_to_call_pjsip_channels() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        names = sorted(c.name for c in pbx.engine.channels.values())
+        assert names == ["PJSIP/201-00000000", "PJSIP/202-00000001"]
+        a = pbx.engine.channels["PJSIP/201-00000000"]
+        assert a.linkedid == a.uniqueid and a.uniqueid.split(".")[1].isdigit()
+        b = pbx.engine.channels["PJSIP/202-00000001"]
+        assert b.linkedid == a.uniqueid
+        # Each side sees the other: caller id / connected line of both channels.
+        assert (a.cid_num, a.cid_name, a.conn_num, a.conn_name) == (
+            "201",
+            "Alice Anders",
+            "202",
+            "Bob Brown",
+        )
+        assert (b.cid_num, b.cid_name, b.conn_num, b.conn_name) == (
+            "202",
+            "Bob Brown",
+            "201",
+            "Alice Anders",
+        )
+        assert pbx.hangup("202") == 1
+        await until(lambda: not pbx.engine.channels)
+
+
+async def test_dnd_sends_to_voicemail_and_cf_forwards() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        pbx.set_dnd("203", True)
+        assert pbx.office.astdb.get("DND", "203") == "YES"
+        assert pbx.engine.device_states["Custom:DND203"] == "BUSY"
+        pbx.call("201", "203")
+        await until(lambda: any(c.app == "VoiceMail" for c in pbx.engine.channels.values()))
+        assert phone_channels(pbx, "203") == []  # never rang
+        pbx.hangup("201")
+        await until(lambda: not pbx.engine.channels)
+        pbx.set_dnd("203", False)
+        pbx.set_forward("203", "CF", "205")
+        pbx.call("201", "203")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "205")))
+        assert phone_channels(pbx, "203") == []
+
+
+async def test_cfb_on_busy_and_cfu_on_no_answer() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        pbx.phone("203").busy = True
+        pbx.set_forward("203", "CFB", "205")
+        pbx.call("201", "203")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "205")))
+        pbx.hangup("201")
+        await until(lambda: not pbx.engine.channels)
+        pbx.phone("203").busy = False
+        pbx.phone("203").answer_after = None
+        pbx.set_forward("203", "CFU", "206")
+        pbx.call("201", "203")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "206")), timeout=3)
+
+
+async def test_inbound_trunk_call_ends_after_talk_time() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        call = pbx.inbound_call("0612345678", "ACME Corp", "5550102", talk=20)
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        trunk_leg = next(c for c in pbx.engine.channels.values() if c.trunk is not None)
+        assert trunk_leg.name.startswith("PJSIP/voip-a-")
+        assert (trunk_leg.cid_num, trunk_leg.cid_name) == ("0612345678", "ACME Corp")
+        assert await asyncio.wait_for(call, 1) == "ANSWER"
+        await until(lambda: not pbx.engine.channels)
+
+
+async def test_trunk_limits_give_congestion() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        outcomes = []
+        for ext in ("201", "202", "203", "204", "205", "206", "207"):
+            pbx.call(ext, "0612345678")
+            placed = len(outcomes)
+            await until(lambda placed=placed: len(pbx.engine.channels) > 2 * placed)
+            outcomes.append(ext)
+        await asyncio.sleep(0.1)
+        a, b = pbx.office.trunks
+        assert (pbx.engine.trunk_in_use(a), pbx.engine.trunk_in_use(b)) == (4, 2)
+        # The seventh caller got congestion: only six phones are still in a call.
+        await until(lambda: sum(1 for e in outcomes if phone_channels(pbx, e)) == 6)
+        assert phone_channels(pbx, "207") == []
+
+
+async def test_queue_ringall_first_answer_wins() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        pbx.phone("202").answer_after = None
+        pbx.inbound_call("0699887766", "Customer", "5550100")
+        await until(lambda: phone_channels(pbx, "201") and phone_channels(pbx, "202"))
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "201")))
+        await until(lambda: not phone_channels(pbx, "202"))  # cancelled
+        sales = pbx.office.queues["sales"]
+        assert sales.members["Local/201@from-queue/n"].calls_taken == 1
+
+
+async def test_queue_members_answering_together_leave_no_orphan() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        # Both members answer after the same 1 s: one wins, the other is hung up.
+        call = pbx.inbound_call("0699887766", "Customer", "5550100", talk=2)
+        assert await asyncio.wait_for(call, 2) == "ANSWER"
+        await until(lambda: not pbx.engine.channels)
+        sales = pbx.office.queues["sales"]
+        assert sales.completed == 1
+        assert sum(mb.calls_taken for mb in sales.members.values()) == 1
+        assert pbx.engine.hint_state("201") == pbx.engine.hint_state("202") == "NOT_INUSE"
+
+
+async def test_park_and_pickup_over_ami() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        ours = next(c for c in phone_channels(pbx, "201"))
+        theirs = next(c for c in phone_channels(pbx, "202"))
+        await client.action(
+            {"Action": "Park", "ActionID": "p", "Channel": ours.name, "TimeoutChannel": theirs.name}
+        )
+        parked = await client.wait_for(lambda m: m.get("Event") == "ParkedCall")
+        assert parked["ParkingSpace"] == "701" and parked["ParkeeChannel"] == ours.name
+        await until(lambda: not phone_channels(pbx, "202"))  # hung up after the announcement
+        pbx.call("203", "701")
+        unparked = await client.wait_for(lambda m: m.get("Event") == "UnParkedCall")
+        assert unparked["ParkeeChannel"] == ours.name
+        assert unparked["RetrieverChannel"].startswith("PJSIP/203-")
+        await client.action({"Action": "ParkedCalls", "ActionID": "l"})
+        assert not [
+            m
+            for m in client.messages
+            if m.get("ActionID") == "l" and m.get("Event") == "ParkedCall"
+        ]
+        await client.close()
+
+
+async def test_blind_transfer_to_700_parks_the_caller() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.inbound_call("0612345678", "ACME Corp", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        ours = phone_channels(pbx, "202")[0]
+        caller = pbx.engine.peer_of(ours)
+        await client.action(
+            {"Action": "BlindTransfer", "ActionID": "b", "Channel": ours.name, "Exten": "700"}
+        )
+        parked = await client.wait_for(lambda m: m.get("Event") == "ParkedCall")
+        assert (parked["ParkeeChannel"], parked["ParkingSpace"]) == (caller.name, "701")
+        assert parked["ParkeeCallerIDNum"] == "0612345678"
+        await until(lambda: not phone_channels(pbx, "202"))
+        await client.close()
+
+
+async def test_voicemail_and_feature_codes() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.leave_voicemail("203")
+        mwi = await client.wait_for(lambda m: m.get("Event") == "MessageWaiting")
+        assert (mwi["Mailbox"], mwi["New"]) == ("203@default", "1")
+        pbx.press("206", "*78")
+        await until(lambda: pbx.office.astdb.get("DND", "206") == "YES")
+        pbx.press("206", "*79")
+        await until(lambda: pbx.office.astdb.get("DND", "206") is None)
+        # DND lights Custom:DND206, part of FreePBX's hint: the extension is Busy.
+        start = len(client.messages)
+        pbx.set_dnd("206", True)
+        busy = await client.wait_for(
+            lambda m: m.get("Event") == "ExtensionStatus" and m.get("Exten") == "206",
+            start=start,
+        )
+        assert (busy["Hint"], busy["StatusText"]) == ("PJSIP/206&Custom:DND206", "Busy")
+        pbx.set_registered("204", False)
+        device = await client.wait_for(
+            lambda m: m.get("Event") == "DeviceStateChange" and m.get("Device") == "PJSIP/204"
+        )
+        assert device["State"] == "UNAVAILABLE"
+        # Asterisk aggregates PJSIP/204 (UNAVAILABLE) with Custom:DND204 (NOT_INUSE):
+        # the FreePBX hint stays Idle.
+        assert pbx.engine.hint_state("204") == "NOT_INUSE"
+        await client.close()
+
+
+async def test_hold_and_answer_helpers() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.phone("202").answer_after = None
+        pbx.call("201", "202")
+        await until(lambda: pbx.channels_of("202"))
+        assert pbx.answer("202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        assert pbx.hold("202") == 1
+        held = await client.wait_for(
+            lambda m: m.get("Event") == "ExtensionStatus" and m.get("Status") == "16"
+        )
+        assert held["Exten"] == "202"
+        pbx.hold("202", False)
+        await client.wait_for(lambda m: m.get("Event") == "Unhold")
+        await client.close()
+
+
+async def test_unregistered_phone_with_a_plain_hint_is_unavailable() -> None:
+    async with DemoPbx(Office(hint_template="{device}"), time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.set_registered("204", False)
+        status = await client.wait_for(
+            lambda m: m.get("Event") == "ExtensionStatus" and m.get("Exten") == "204"
+        )
+        assert (status["Hint"], status["StatusText"]) == ("PJSIP/204", "Unavailable")
+        pbx.call("201", "204")  # an unreachable phone: the caller goes to voicemail
+        await until(lambda: any(c.app == "VoiceMail" for c in pbx.engine.channels.values()))
+        await client.close()
+
+
+async def test_fault_drop_connections_keeps_calls() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        await pbx.drop_connections()
+        await asyncio.wait_for(client.closed.wait(), 1)
+        assert len(pbx.engine.channels) == 2
+        again = RawAmiClient()
+        await again.login(pbx.port)
+        await again.action({"Action": "CoreShowChannels", "ActionID": "c"})
+        items = [m for m in again.messages if m.get("Event") == "CoreShowChannel"]
+        assert len(items) == 2
+        await again.close()
+
+
+async def test_fault_freeze_is_half_open() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.freeze(True)
+        client.send({"Action": "Ping", "ActionID": "p1"})
+        with pytest.raises(TimeoutError):
+            await client.wait_for(lambda m: m.get("ActionID") == "p1", timeout=0.3)
+        assert not client.closed.is_set()
+        pbx.freeze(False)
+        await client.wait_for(lambda m: m.get("ActionID") == "p1", timeout=1)
+        await client.close()
+
+
+async def test_fault_restart_shutdown_then_fullybooted() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        restart = asyncio.create_task(pbx.restart(down_for=30))  # 0.3 s real
+        await client.wait_for(lambda m: m.get("Event") == "Shutdown")
+        await asyncio.wait_for(client.closed.wait(), 1)
+        await asyncio.sleep(0.05)
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", pbx.port)
+        await restart
+        again = RawAmiClient()
+        await again.login(pbx.port)
+        await again.wait_for(lambda m: m.get("Event") == "FullyBooted")
+        await again.action({"Action": "CoreShowChannels", "ActionID": "c"})
+        assert len([m for m in again.messages if m.get("Event") == "CoreShowChannel"]) == 2
+        await again.close()
+
+
+async def test_fault_inject_raw_bytes() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        before = len(client.raw)
+        junk = b"\xff\xfegarbage\r\n\r\nEvent: Trunc"
+        await pbx.inject(junk)
+        await until(lambda: len(client.raw) >= before + len(junk))
+        assert junk in client.raw
+        await pbx.inject(b"x" * (1 << 20))
+        await until(lambda: len(client.raw) >= before + len(junk) + (1 << 20))
+        await client.close()
+
+
+async def test_seed_200_calls_and_list_them_fast() -> None:
+    office = Office.generate(extensions=1000, queues=20)
+    async with DemoPbx(office, time_scale=SCALE) as pbx:
+        t0 = time.perf_counter()
+        assert await pbx.seed_calls(200) == 200
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        await client.action({"Action": "CoreShowChannels", "ActionID": "c"})
+        await client.action({"Action": "ExtensionStateList", "ActionID": "x"})
+        await client.action({"Action": "QueueStatus", "ActionID": "q"})
+        elapsed = time.perf_counter() - t0
+        items = [m for m in client.messages if m.get("Event") == "CoreShowChannel"]
+        assert len(items) == 400
+        assert elapsed < 2.0, elapsed
+        await client.close()
+
+
+@pytest.mark.parametrize("lab", [False, True])
+async def test_background_traffic_is_bounded_and_settles(lab: bool) -> None:
+    office = Office.lab() if lab else Office()
+    async with DemoPbx(office, time_scale=0.005, traffic=1.0) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        peak = 0
+        for _ in range(30):
+            await asyncio.sleep(0.03)
+            peak = max(peak, len({c.linkedid for c in pbx.engine.channels.values()}))
+        assert 0 < peak <= 6
+        pbx.set_traffic(0)
+        await until(lambda: not pbx.engine.channels, timeout=3)
+        busy = {
+            d: s
+            for d, s in pbx.engine.device_states.items()
+            if s != "NOT_INUSE" and not d.startswith(("Custom:DND", "MWI:", "park:", "Queue:"))
+        }
+        assert busy == {}  # no phone left ringing or in use
+        assert unknown_field_orders(split_raw(client.raw), field_templates()) == []
+        await client.close()
+    assert all(task.done() for task in pbx.engine.tasks)
