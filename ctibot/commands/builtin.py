@@ -1,0 +1,208 @@
+"""Built-in call commands (SPEC X2, X3): help, call, hangup, transfer, park, record, spy."""
+# ruff: noqa: RUF012 - command declarations are read-only class data
+
+from __future__ import annotations
+
+from ctibot.commands.base import (
+    Arg,
+    Command,
+    Context,
+    FormField,
+    Lines,
+    Reply,
+    Result,
+    command,
+)
+
+_DESTINATION = Arg(
+    "destination",
+    required=True,
+    rest=True,
+    metavar={"en": "number|contact|user", "it": "numero|contatto|utente"},
+)
+
+
+@command
+class Help(Command):
+    name = "help"
+    order = 0
+    aliases = {"it": ("aiuto",)}
+    args = (Arg("command", metavar={"en": "command", "it": "comando"}),)
+    help = {"en": "what you can do here", "it": "cosa puoi fare qui"}
+
+    async def run(self, ctx: Context, command: str | None = None) -> Result:
+        lang = ctx.language
+        if command is not None:
+            found = ctx.registry.lookup(command)
+            if found is None or not ctx.may(found.permission):
+                return Reply.of("help.unknown", name=command)
+            others = [w for w in found.words() if w != found.word(lang)]
+            lines: list[Reply | str] = [f"{found.usage(lang)} — {found.describe(lang)}"]
+            if others:
+                lines.append(Reply.of("help.aliases", words=", ".join(others)))
+            return Lines(tuple(lines))
+        allowed = [c for c in ctx.registry if ctx.may(c.permission)]
+        usages = [f"{c.usage(lang)} — {c.describe(lang)}" for c in allowed]
+        more = Reply.of("help.more", help=self.word(lang))
+        return Lines((Reply.of("help.title"), *usages, more))
+
+
+@command
+class Call(Command):
+    name = "call"
+    order = 10
+    aliases = {"it": ("chiama",)}
+    permission = "call"
+    args = (_DESTINATION,)
+    help = {"en": "ring your phone, then the destination", "it": "chiama un numero o un collega"}
+    title = {"en": "Place a call", "it": "Fai una chiamata"}
+    adhoc = True
+    form = (
+        FormField(
+            "destination",
+            "text-single",
+            {"en": "Number, contact or user", "it": "Numero, contatto o utente"},
+            required=True,
+        ),
+    )
+
+    async def run(self, ctx: Context, destination: str) -> Result:
+        placed = await ctx.services.call(ctx.user, destination)
+        if placed.name:
+            return Reply.of(
+                "call.placed_user",
+                name=placed.name,
+                destination=placed.destination,
+                extension=placed.extension,
+            )
+        return Reply.of("call.placed", destination=placed.destination, extension=placed.extension)
+
+
+@command
+class Hangup(Command):
+    name = "hangup"
+    order = 11
+    aliases = {"it": ("riaggancia",)}
+    permission = "hangup"
+    help = {"en": "end your current call", "it": "chiudi la chiamata in corso"}
+
+    async def run(self, ctx: Context) -> Result:
+        done = await ctx.services.hangup(ctx.user)
+        return Reply.of("hangup.done", party=done.party or "?")
+
+
+@command
+class Transfer(Command):
+    name = "transfer"
+    order = 12
+    aliases = {"it": ("trasferisci",)}
+    permission = "transfer"
+    args = (_DESTINATION,)
+    help = {"en": "send the other party elsewhere", "it": "trasferisci l'interlocutore"}
+
+    async def run(self, ctx: Context, destination: str) -> Result:
+        done = await ctx.services.transfer(ctx.user, destination)
+        return Reply.of("transfer.done", party=done.party or "?", destination=done.destination)
+
+
+@command
+class Park(Command):
+    name = "park"
+    order = 13
+    aliases = {"it": ("parcheggia",)}
+    permission = "park"
+    help = {"en": "park the call and free your phone", "it": "parcheggia la chiamata"}
+
+    async def run(self, ctx: Context) -> Result:
+        done = await ctx.services.park(ctx.user)
+        if done.destination:
+            return Reply.of("park.done", slot=done.destination)
+        return Reply.of("park.done_noslot")
+
+
+@command
+class Pickup(Command):
+    name = "pickup"
+    order = 14
+    aliases = {"it": ("riprendi", "prendi")}
+    permission = "pickup"
+    args = (Arg("slot", "int", required=True, maximum=99_999, metavar={"it": "posto"}),)
+    help = {"en": "take a parked call", "it": "riprendi una chiamata parcheggiata"}
+
+    async def run(self, ctx: Context, slot: int) -> Result:
+        done = await ctx.services.pickup(ctx.user, str(slot))
+        return Reply.of("pickup.done", slot=done.destination, party=done.party or "?")
+
+
+@command
+class Record(Command):
+    name = "record"
+    order = 15
+    aliases = {"it": ("registra",)}
+    permission = "recording"
+    args = (
+        Arg(
+            "action",
+            "choice",
+            ("start", "pause", "resume", "stop"),
+            metavar={"it": "avvia|pausa|riprendi|ferma"},
+            aliases={
+                "avvia": "start",
+                "inizia": "start",
+                "pausa": "pause",
+                "riprendi": "resume",
+                "ferma": "stop",
+                "fine": "stop",
+            },
+        ),
+    )
+    help = {"en": "record the current call", "it": "registra la chiamata in corso"}
+
+    async def run(self, ctx: Context, action: str = "start") -> Result:
+        await ctx.services.record(ctx.user, action)
+        return Reply.of(f"record.{action}")
+
+
+_SPY_TARGET = Arg("extension", required=True, metavar={"it": "interno"})
+
+
+@command
+class Spy(Command):
+    name = "spy"
+    order = 30
+    aliases = {"it": ("ascolta",)}
+    permission = "spy"
+    args = (_SPY_TARGET,)
+    help = {"en": "listen to a colleague's call", "it": "ascolta la chiamata di un collega"}
+
+    async def run(self, ctx: Context, extension: str) -> Result:
+        done = await ctx.services.spy(ctx.user, extension, "listen")
+        return Reply.of("spy.listen", extension=done.destination)
+
+
+@command
+class Whisper(Command):
+    name = "whisper"
+    order = 31
+    aliases = {"it": ("suggerisci",)}
+    permission = "intrude"
+    args = (_SPY_TARGET,)
+    help = {"en": "talk to a colleague during a call", "it": "parla a un collega in chiamata"}
+
+    async def run(self, ctx: Context, extension: str) -> Result:
+        done = await ctx.services.spy(ctx.user, extension, "whisper")
+        return Reply.of("spy.whisper", extension=done.destination)
+
+
+@command
+class Barge(Command):
+    name = "barge"
+    order = 32
+    aliases = {"it": ("intervieni",)}
+    permission = "intrude"
+    args = (_SPY_TARGET,)
+    help = {"en": "join a colleague's call", "it": "entra nella chiamata di un collega"}
+
+    async def run(self, ctx: Context, extension: str) -> Result:
+        done = await ctx.services.spy(ctx.user, extension, "barge")
+        return Reply.of("spy.barge", extension=done.destination)

@@ -1,0 +1,149 @@
+"""Built-in commands that look things up: status, who, calls, whoami."""
+# ruff: noqa: RUF012 - command declarations are read-only class data
+
+from __future__ import annotations
+
+import time
+
+from ctibot.commands.base import Arg, Command, Context, Lines, Reply, Result, command
+from ctibot.commands.i18n import translate
+from ctibot.commands.settings import shown_target
+from ctibot.services.results import CallLine, CurrentCall
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _call_line(ctx: Context, call: CurrentCall) -> Reply:
+    party = f"{call.party_name} ({call.party})" if call.party_name else (call.party or "?")
+    key = "status.call_ringing" if call.state == "ringing" else "status.call"
+    if call.recording:
+        key += "_recording"
+    return Reply.of(
+        key,
+        party=party,
+        extension=call.extension,
+        since=_duration(ctx.services.state.clock() - call.since),
+    )
+
+
+@command
+class Status(Command):
+    name = "status"
+    order = 40
+    aliases = {"it": ("stato",)}
+    title = {"en": "My status", "it": "Il mio stato"}
+    adhoc = True  # no fields: ad-hoc runs it at once
+    help = {"en": "your phones, DND, forwards, queues, calls", "it": "i tuoi telefoni e code"}
+
+    async def run(self, ctx: Context) -> Result:
+        report = await ctx.services.status(ctx.user)
+        lang = ctx.language
+        lines: list[Reply | str] = []
+        for phone in report.phones:
+            extra = [translate("word.dnd", lang)] if phone.dnd else []
+            for kind, target in phone.forward.items():
+                if target:
+                    extra.append(
+                        translate(
+                            "status.forward",
+                            lang,
+                            kind=translate(f"kind.{kind}", lang),
+                            destination=shown_target(ctx, target),
+                        )
+                    )
+            lines.append(
+                Reply.of(
+                    "status.phone",
+                    extension=phone.extension,
+                    status=translate(f"phone.{phone.status}", lang),
+                    extra=("; " + ", ".join(extra)) if extra else "",
+                )
+            )
+        for q in report.queues:
+            key = "status.queue_paused" if q.paused else "status.queue"
+            lines.append(Reply.of(key, queue=q.queue, reason=q.reason or "-"))
+        lines.extend(_call_line(ctx, c) for c in report.calls)
+        if not report.calls:
+            lines.append(Reply.of("status.no_call"))
+        return Lines(tuple(lines))
+
+
+@command
+class Who(Command):
+    name = "who"
+    order = 41
+    aliases = {"it": ("chi",)}
+    permission = "presence_panel"
+    args = (Arg("name", rest=True, metavar={"en": "name", "it": "nome"}),)
+    help = {"en": "who is available", "it": "chi è disponibile"}
+
+    async def run(self, ctx: Context, name: str | None = None) -> Result:
+        people = await ctx.services.who(ctx.user, name)
+        lang = ctx.language
+        lines: list[Reply | str] = []
+        for p in people:
+            state = translate(f"presence.{p.presence}", lang)
+            if p.phone in ("ringing", "busy", "onhold", "offline"):
+                state = translate(f"phone.{p.phone}", lang)
+                if p.talking_with and p.phone in ("busy", "onhold"):
+                    state = translate("who.talking", lang, party=p.talking_with)
+            lines.append(
+                Reply.of(
+                    "who.line", fullname=p.fullname, extensions=", ".join(p.extensions), state=state
+                )
+            )
+        return Lines(tuple(lines))
+
+
+def _when(start: float | str | None) -> str:
+    if isinstance(start, int | float):
+        return time.strftime("%d/%m %H:%M", time.localtime(start))
+    if isinstance(start, str) and len(start) >= 16:
+        return f"{start[8:10]}/{start[5:7]} {start[11:16]}"  # ISO 8601 from the snapshot
+    return "?"
+
+
+@command
+class Calls(Command):
+    name = "calls"
+    order = 42
+    aliases = {"it": ("chiamate",)}
+    permission = "cdr"
+    help = {"en": "your last ten calls", "it": "le tue ultime dieci chiamate"}
+
+    async def run(self, ctx: Context) -> Result:
+        calls: list[CallLine] = await ctx.services.recent_calls(ctx.user)
+        if not calls:
+            return Reply.of("calls.none")
+        lines: list[Reply | str] = [Reply.of("calls.title")]
+        for c in calls:
+            party = f"{c.party_name} ({c.party})" if c.party_name else (c.party or "?")
+            key = f"calls.{c.direction}" + ("" if c.answered else "_missed")
+            lines.append(
+                Reply.of(key, when=_when(c.start), party=party, duration=_duration(c.duration))
+            )
+        return Lines(tuple(lines))
+
+
+@command
+class Whoami(Command):
+    name = "whoami"
+    order = 43
+    aliases = {"it": ("chisono",)}
+    help = {"en": "who ctibot thinks you are", "it": "chi sei per ctibot"}
+
+    async def run(self, ctx: Context) -> Result:
+        me = await ctx.services.whoami(ctx.user)
+        return Reply.of(
+            "whoami",
+            fullname=me.fullname,
+            name=me.name,
+            extensions=", ".join(me.extensions),
+            profile=me.profile,
+            mobile=me.mobile or "-",
+        )

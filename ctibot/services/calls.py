@@ -1,0 +1,204 @@
+"""Call actions of a user: call, hang up, transfer, park, pick up, record, listen in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from ctibot.config import UserConfig
+from ctibot.pbx import actions as act
+from ctibot.pbx import validate as v
+from ctibot.pbx.validate import AmiValueError
+from ctibot.services.context import ServiceBase, clip
+from ctibot.services.errors import BadArgument, NotFound, NothingToDo, PbxRefused
+from ctibot.services.results import CallAction, CallPlaced
+
+#: A plugin (phonebook…) turns a name into a number, or says it does not know it.
+ContactLookup = Callable[[UserConfig, str], Awaitable[str | None]]
+
+RECORD_ACTIONS = ("start", "pause", "resume", "stop")
+SPY_PERMISSIONS = {"listen": "spy", "whisper": "intrude", "barge": "intrude"}
+_UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_.+-]")
+
+
+class CallActions(ServiceBase):
+    """The in-call actions (SPEC F3, F6, F30, F32)."""
+
+    contact_lookups: list[ContactLookup]
+    #: How long ``park`` waits for the PBX to say which slot it used.
+    park_confirm: float = 1.0
+
+    def add_contact_lookup(self, lookup: ContactLookup) -> None:
+        """Let a plugin resolve names for ``call`` and ``transfer`` (after users)."""
+        if not hasattr(self, "contact_lookups"):
+            self.contact_lookups = []
+        self.contact_lookups.append(lookup)
+
+    async def resolve_destination(self, user: UserConfig, text: str) -> tuple[str, str | None]:
+        """A dialable extension or number, and the colleague's name when it is one."""
+        text = " ".join(text.split())
+        if not text:
+            raise BadArgument("error.missing_destination")
+        if len(text) > 80:
+            raise BadArgument("error.bad_destination", destination=clip(text))
+        owner = self.config.user_by_extension(text)
+        if owner is not None:  # one of a colleague's phones, exactly as named
+            return text, owner.fullname
+        found = self.find_user(text)
+        if len(found) == 1:
+            return found[0].default_extension, found[0].fullname
+        if len(found) > 1:
+            raise BadArgument(
+                "error.ambiguous", text=clip(text), names=", ".join(u.name for u in found)
+            )
+        try:
+            number = v.dial_number(text, "destination")
+        except AmiValueError:
+            number = None
+        if number is None:
+            for lookup in getattr(self, "contact_lookups", ()):
+                found_number = await lookup(user, text)
+                if found_number:
+                    number = self.build(v.dial_number, found_number, "destination")
+                    break
+        if number is None:
+            raise NotFound("error.no_such_contact", destination=clip(text))
+        owner = self.config.user_by_extension(number)
+        return number, owner.fullname if owner else None
+
+    async def call(self, user: UserConfig, destination: str) -> CallPlaced:
+        """Ring the user's default phone, then dial ``destination`` (click-to-call)."""
+        self.require(user, "call")
+        self.require_pbx()
+        exten, name = await self.resolve_destination(user, destination)
+        if exten in user.extensions:
+            raise BadArgument("error.call_self")
+        action = self.build(
+            act.originate_call,
+            self.device(user),
+            exten,
+            context=self.layout.internal_context,
+            caller_id=self.caller_id(user),
+            timeout_ms=15000,
+        )
+        await self.send(action)
+        return CallPlaced(extension=user.default_extension, destination=exten, name=name)
+
+    async def hangup(self, user: UserConfig) -> CallAction:
+        """Hang up the user's side of their current call."""
+        self.require(user, "hangup")
+        self.require_pbx()
+        call, mine = self.current(user)
+        if call is None or mine is None:
+            raise NothingToDo("error.no_call")
+        peer = self.peer_of(mine)
+        await self.send(self.build(act.hangup, mine.name))
+        return CallAction("hangup", call.id, peer.party if peer else call.callee)
+
+    def _answered(self, user: UserConfig):
+        call, mine = self.current(user)
+        if call is None or mine is None:
+            raise NothingToDo("error.no_call")
+        peer = self.peer_of(mine)
+        if peer is None:
+            raise NothingToDo("error.no_answered_call")
+        return call, mine, peer
+
+    async def transfer(self, user: UserConfig, destination: str) -> CallAction:
+        """Blind-transfer the other party of the user's call to ``destination``."""
+        self.require(user, "transfer")
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        exten, _name = await self.resolve_destination(user, destination)
+        context = self.layout.internal_context
+        try:
+            await self.send(self.build(act.blind_transfer, mine.name, exten, context))
+        except PbxRefused as refused:
+            # Older Asterisk (or a bridge that refuses) : move the far end ourselves.
+            try:
+                await self.send(self.build(act.redirect, peer.name, exten, context))
+            except PbxRefused:
+                raise refused from None
+        return CallAction("transfer", call.id, peer.party, exten)
+
+    async def park(self, user: UserConfig) -> CallAction:
+        """Park the other party; the call comes back to the user's phone on timeout."""
+        self.require(user, "park")
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        action = self.build(act.park, peer.name, mine.name, self.layout.parking_lot)
+        await self.send(action)
+        parked = await self.wait_for(
+            lambda: next(
+                (p.slot for p in self.state.parkings.values() if p.uniqueid == peer.uniqueid),
+                None,
+            ),
+            self.park_confirm,
+        )
+        return CallAction("park", call.id, peer.party, parked)
+
+    async def pickup(self, user: UserConfig, slot: str | int) -> CallAction:
+        """Ring the user's phone and take the call parked on ``slot``."""
+        self.require(user, "pickup")
+        self.require_pbx()
+        slot = self.build(v.parking_slot, str(slot).strip())
+        parked = self.state.parkings.get(slot)
+        if parked is None:
+            raise NotFound("error.no_parked_call", slot=slot)
+        action = self.build(
+            act.pickup_parked,
+            self.device(user),
+            slot,
+            self.layout.internal_context,
+            caller_id=self.caller_id(user),
+        )
+        await self.send(action)
+        return CallAction("pickup", parked.call_id, parked.from_, slot)
+
+    async def record(self, user: UserConfig, action: str = "start") -> CallAction:
+        """Start, pause, resume or stop recording the user's current call."""
+        self.require(user, "recording")
+        if action not in RECORD_ACTIONS:
+            raise BadArgument(
+                "error.bad_choice", value=clip(action), choices="|".join(RECORD_ACTIONS)
+            )
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        if action == "start":
+            if call.recording:
+                raise NothingToDo("error.already_recording")
+            name = _UNSAFE_FILE.sub("_", f"ctibot-{call.id}-{mine.extension}")[:120] + ".wav"
+            await self.send(self.build(act.mixmonitor, mine.name, name, "a"))
+        elif not call.recording:
+            raise NothingToDo("error.not_recording")
+        elif action == "pause":
+            if call.recording_paused:
+                raise NothingToDo("error.recording_paused_already")
+            await self.send(self.build(act.mixmonitor_mute, mine.name, True))
+        elif action == "resume":
+            if not call.recording_paused:
+                raise NothingToDo("error.recording_not_paused")
+            await self.send(self.build(act.mixmonitor_mute, mine.name, False))
+        else:
+            await self.send(self.build(act.stop_mixmonitor, mine.name))
+        return CallAction(f"record_{action}", call.id, peer.party)
+
+    async def spy(self, user: UserConfig, extension: str, mode: str = "listen") -> CallAction:
+        """Ring the user's phone, then listen to / whisper into / barge into a colleague's call."""
+        permission = SPY_PERMISSIONS.get(mode)
+        if permission is None:
+            raise BadArgument("error.bad_choice", value=clip(mode), choices="listen|whisper|barge")
+        self.require(user, permission)
+        self.require_pbx()
+        target = self.extension_of(extension)
+        if target in user.extensions:
+            raise BadArgument("error.spy_self")
+        channels = [ch for ch in self.channels_of([target]) if ch.bridge is not None]
+        if not channels:
+            raise NothingToDo("error.target_no_call", extension=target)
+        spied = channels[0]
+        action = self.build(
+            act.spy, self.device(user), spied.name, mode, caller_id=self.caller_id(user)
+        )
+        await self.send(action)
+        return CallAction(mode, spied.linkedid, target, target)

@@ -1,0 +1,196 @@
+"""What every service shares: the sender and history protocols, checks, AMI sending, lookups."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from ctibot.config import Config, UserConfig
+from ctibot.pbx import validate as v
+from ctibot.pbx.errors import AmiError, AmiUnavailable
+from ctibot.pbx.events import DomainEvent
+from ctibot.pbx.layout import PbxLayout
+from ctibot.pbx.model import Call, Channel
+from ctibot.pbx.state import PbxState
+from ctibot.pbx.validate import AmiValueError
+from ctibot.services.errors import (
+    BadArgument,
+    NotFound,
+    PbxRefused,
+    PbxUnavailable,
+    PermissionDenied,
+)
+
+log = logging.getLogger("ctibot.services")
+T = TypeVar("T")
+Publish = Callable[[list[DomainEvent]], None]
+
+_NAME_FORBIDDEN = re.compile(r'["<>\\${}`]')
+
+
+class AmiSender(Protocol):
+    """The part of AmiClient the services use (tests wrap or replace it)."""
+
+    connected: bool
+
+    async def send(self, action: dict[str, str]) -> Any: ...
+
+
+class CallHistory(Protocol):
+    """The call store (SQLite) as the services see it."""
+
+    async def calls_of(self, extensions: list[str], limit: int) -> list[dict]: ...
+
+
+class ServiceBase:
+    """Holds the dependencies and the helpers the action mixins share."""
+
+    def __init__(
+        self,
+        config: Config,
+        state: PbxState,
+        ami: AmiSender,
+        history: CallHistory | None = None,
+        *,
+        publish: Publish | None = None,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.ami = ami
+        self.history = history
+        # Changes the services make to the state (set_astdb) must reach presence like
+        # any PBX event: by default through the AMI client's own bus.
+        bus = getattr(ami, "bus", None)
+        self._publish = publish or (bus.publish_all if bus is not None else None)
+
+    @property
+    def layout(self) -> PbxLayout:
+        return self.state.layout
+
+    # -- checks ----------------------------------------------------------------
+
+    def may(self, user: UserConfig, permission: str) -> bool:
+        return permission in self.config.permissions_of(user)
+
+    def require(self, user: UserConfig, permission: str) -> None:
+        if not self.may(user, permission):
+            raise PermissionDenied(permission=permission)
+
+    def require_pbx(self) -> None:
+        if not getattr(self.ami, "connected", False):
+            raise PbxUnavailable()
+
+    @staticmethod
+    def build(builder: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run an action builder; a refused value becomes BadArgument with its explanation."""
+        try:
+            return builder(*args, **kwargs)
+        except AmiValueError as exc:
+            raise BadArgument("error.bad_value", field=exc.field, expected=exc.expected) from None
+
+    async def send(self, action: dict[str, str]) -> Any:
+        """Send one built action; AMI failures become PbxUnavailable / PbxRefused."""
+        self.build(v.frame_check, action)
+        try:
+            return await self.ami.send(action)
+        except AmiUnavailable:
+            raise PbxUnavailable() from None
+        except AmiError as exc:
+            reason = v.show(str(exc) or "error").strip("'")
+            raise PbxRefused(reason=reason) from None
+        except (TimeoutError, ConnectionError):
+            raise PbxUnavailable() from None
+
+    def publish(self, events: list[DomainEvent]) -> None:
+        if events and self._publish is not None:
+            self._publish(events)
+
+    def set_astdb(self, key: str, value: str | None) -> None:
+        """Tell the state about a write we made (AMI sends no event for DBPut/DBDel)."""
+        self.publish(self.state.set_astdb(key, value))
+
+    @staticmethod
+    async def wait_for(predicate: Callable[[], Any], timeout: float) -> Any:
+        """Poll the state briefly for the PBX's answer to what we just did."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = predicate()
+            if result or loop.time() >= deadline:
+                return result
+            await asyncio.sleep(0.02)
+
+    # -- identities ------------------------------------------------------------
+
+    @staticmethod
+    def caller_id(user: UserConfig) -> tuple[str | None, str]:
+        name = _NAME_FORBIDDEN.sub("", user.fullname).strip()[:80] or None
+        return name, user.default_extension
+
+    def device(self, user: UserConfig) -> str:
+        return self.layout.device_of(user.default_extension)
+
+    def find_user(self, text: str) -> list[UserConfig]:
+        """Users whose login name, full name, extension or one of their names is ``text``."""
+        word = " ".join(text.split()).casefold()
+        if not word:
+            return []
+        users = self.config.users
+        for exact in (
+            [u for u in users if u.name == word],
+            [u for u in users if word in u.extensions],
+            [u for u in users if u.fullname.casefold() == word],
+        ):
+            if exact:
+                return exact
+        return [u for u in users if word in u.fullname.casefold().split()]
+
+    def extension_of(self, text: str) -> str:
+        """An extension named directly or through its user (``202``, ``bob``)."""
+        word = text.strip()
+        if word in self.state.extensions or self.config.user_by_extension(word):
+            return word
+        found = self.find_user(word)
+        if len(found) == 1:
+            return found[0].default_extension
+        if len(found) > 1:
+            raise BadArgument(
+                "error.ambiguous", text=clip(word), names=", ".join(u.name for u in found)
+            )
+        raise NotFound("error.no_such_extension", extension=clip(word))
+
+    # -- calls of a user -------------------------------------------------------
+
+    def channels_of(self, extensions: tuple[str, ...] | list[str]) -> list[Channel]:
+        """Live channels of these phones, answered ones first, newest first."""
+        wanted = set(extensions)
+        found = [ch for ch in self.state.channels.values() if ch.extension in wanted]
+        found.sort(key=lambda ch: (ch.bridge is not None, ch.state == 6, ch.created_at))
+        found.reverse()
+        return found
+
+    def current(self, user: UserConfig) -> tuple[Call | None, Channel | None]:
+        """The user's current call and their channel on it (None, None when idle)."""
+        for ch in self.channels_of(user.extensions):
+            call = self.state.calls.get(ch.linkedid)
+            if call is not None:
+                return call, ch
+        return None, None
+
+    def peer_of(self, channel: Channel) -> Channel | None:
+        """Who shares the bridge with ``channel``: the other party of the conversation."""
+        if channel.bridge is None:
+            return None
+        for other in self.state.channels.values():
+            if other is not channel and other.bridge == channel.bridge:
+                return other
+        return None
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """User text echoed in a reply: printable, short."""
+    cleaned = "".join(ch for ch in text[: limit * 2] if ch.isprintable())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

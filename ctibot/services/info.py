@@ -1,0 +1,165 @@
+"""What a user may look up: their own status, colleagues' state, recent calls, who they are."""
+
+from __future__ import annotations
+
+from ctibot.config import UserConfig
+from ctibot.pbx.model import Extension
+from ctibot.services.context import ServiceBase, clip
+from ctibot.services.errors import NotFound
+from ctibot.services.results import (
+    CallLine,
+    CurrentCall,
+    Identity,
+    PhoneStatus,
+    QueueMembership,
+    StatusReport,
+    UserPresence,
+)
+
+RECENT = 10
+#: A user's phone state over all their extensions: the most significant wins.
+PHONE_ORDER = ("busy", "ringing", "onhold", "idle", "unavailable", "unknown")
+
+
+class InfoQueries(ServiceBase):
+    """status, who, calls, whoami."""
+
+    def current_calls(self, user: UserConfig) -> list[CurrentCall]:
+        out: list[CurrentCall] = []
+        seen: set[str] = set()
+        for ch in self.channels_of(user.extensions):
+            call = self.state.calls.get(ch.linkedid)
+            if call is None or call.id in seen:
+                continue
+            seen.add(call.id)
+            peer = self.peer_of(ch)
+            if peer is not None:
+                party, name = peer.party, peer.caller_name
+                if peer.trunk is None and peer.extension:
+                    owner = self.config.user_by_extension(peer.extension)
+                    name = owner.fullname if owner else name
+            elif call.caller_number and call.caller_number not in user.extensions:
+                party, name = call.caller_number, call.caller_name
+            else:
+                party, name = call.callee, None
+            out.append(
+                CurrentCall(
+                    call_id=call.id,
+                    extension=ch.extension or "",
+                    state=call.state,
+                    party=party,
+                    party_name=name,
+                    direction=call.direction,
+                    since=call.answered_at or call.started_at,
+                    recording=call.recording,
+                    recording_paused=call.recording_paused,
+                )
+            )
+        return out
+
+    async def status(self, user: UserConfig) -> StatusReport:
+        """The user's phones (state, DND, forwards), queues and current calls."""
+        self.require_pbx()
+        phones = []
+        for ext in user.extensions:
+            known = self.state.extensions.get(ext) or Extension(ext)
+            phones.append(PhoneStatus(ext, known.status, known.dnd, dict(known.forward)))
+        queues = [
+            QueueMembership(q, m.key, m.dynamic, m.paused, m.reason)
+            for q, m in self.memberships(user)  # type: ignore[attr-defined]
+        ]
+        return StatusReport(tuple(phones), tuple(queues), tuple(self.current_calls(user)))
+
+    def presence_of(self, user: UserConfig) -> UserPresence:
+        """Presence as PBX-CONVENTIONS derives it: DND, forward kind, then the phone on top."""
+        exts = [self.state.extensions.get(e) or Extension(e) for e in user.extensions]
+        forward = next(
+            (x.forward["unconditional"] for x in exts if x.forward["unconditional"]), None
+        )
+        if any(x.dnd for x in exts):
+            presence = "dnd"
+        elif forward is None:
+            presence = "online"
+        elif user.mobile and forward.lstrip("+0") == user.mobile.lstrip("+0"):
+            presence = "cellphone"
+        elif forward.startswith("vmu"):
+            presence = "voicemail"
+        else:
+            presence = "callforward"
+        statuses = {x.status for x in exts}
+        phone = next((s for s in PHONE_ORDER if s in statuses), "unknown")
+        if phone == "unavailable":
+            phone = "offline"
+        calls = self.current_calls(user)
+        talking = next((c.party_name or c.party for c in calls if c.state != "ringing"), None)
+        return UserPresence(
+            user.name, user.fullname, user.extensions, presence, phone, forward, talking
+        )
+
+    async def who(self, user: UserConfig, name: str | None = None) -> list[UserPresence]:
+        """Every user (or those matching ``name``) and their state."""
+        self.require(user, "presence_panel")
+        self.require_pbx()
+        users = list(self.config.users)
+        if name is not None and name.strip():
+            word = " ".join(name.split()).casefold()
+            users = [
+                u
+                for u in users
+                if word in u.name or word in u.fullname.casefold() or word in u.extensions
+            ]
+            if not users:
+                raise NotFound("error.no_such_user", name=clip(name))
+        return [self.presence_of(u) for u in users]
+
+    async def recent_calls(self, user: UserConfig, limit: int = RECENT) -> list[CallLine]:
+        """The user's last calls, newest first: the call store, else what the state remembers."""
+        self.require(user, "cdr")
+        mine = set(user.extensions)
+        if self.history is not None:
+            rows = await self.history.calls_of(list(user.extensions), limit)
+        else:
+            self.require_pbx()
+            from ctibot.pbx.state_snapshot import record_json
+
+            rows = [record_json(r) for r in reversed(self.state.recent_calls)]
+            rows = [
+                r
+                for r in rows
+                if {r.get("from"), r.get("to"), r.get("answered_by"), r.get("ended_with")} & mine
+            ]
+        return [line_of(row, mine) for row in rows[:limit]]
+
+    async def whoami(self, user: UserConfig) -> Identity:
+        """Who ctibot thinks the user is (works without the PBX)."""
+        return Identity(
+            name=user.name,
+            fullname=user.fullname,
+            extensions=user.extensions,
+            default_extension=user.default_extension,
+            mobile=user.mobile,
+            jid=user.jid,
+            language=user.language,
+            profile=user.profile,
+            permissions=tuple(sorted(self.config.permissions_of(user))),
+        )
+
+
+def line_of(row: dict, mine: set[str]) -> CallLine:
+    """A call record (snapshot/store shape) seen from the user who owns ``mine``."""
+    outgoing = row.get("from") in mine
+    if outgoing:
+        party, name = row.get("ended_with") or row.get("to"), None
+        direction = "out"
+    else:
+        party, name = row.get("from"), row.get("from_name")
+        direction = "in"
+    return CallLine(
+        call_id=str(row.get("id", "")),
+        start=row.get("start"),
+        direction=direction,
+        party=party,
+        party_name=name,
+        answered=bool(row.get("answered")),
+        duration=int(row.get("duration") or 0),
+    )

@@ -1,0 +1,117 @@
+"""Phone settings of a user on all their extensions: do-not-disturb and call forwarding."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ctibot.config import UserConfig
+from ctibot.pbx import actions as act
+from ctibot.pbx import validate as v
+from ctibot.pbx.validate import AmiValueError
+from ctibot.services.context import ServiceBase, clip
+from ctibot.services.errors import BadArgument, PbxRefused
+from ctibot.services.results import DndResult, ForwardResult
+
+#: FreePBX's AstDB families per forward kind (PBX-CONVENTIONS).
+FORWARD_FAMILIES = {"unconditional": "CF", "busy": "CFB", "noanswer": "CFU"}
+MAX_RING_SECONDS = 300
+
+
+class PhoneSettings(ServiceBase):
+    """DND (F7) and call forward (F8, F23), compare-before-write on every extension."""
+
+    async def set_dnd(self, user: UserConfig, on: bool) -> DndResult:
+        """DND on or off on all the user's extensions (AstDB and the BLF light)."""
+        self.require(user, "dnd")
+        self.require_pbx()
+        changed: list[str] = []
+        unchanged: list[str] = []
+        for ext in user.extensions:
+            known = self.state.extensions.get(ext)
+            if known is not None and known.dnd == on:
+                unchanged.append(ext)
+                continue
+            if on:
+                await self.send(self.build(act.db_put, "DND", ext, "YES"))
+            else:
+                # Already gone from AstDB is fine: off is what we want.
+                with contextlib.suppress(PbxRefused):
+                    await self.send(self.build(act.db_del, "DND", ext))
+            # Phones' BLF keys follow Custom:DND<ext>; a failure there leaves DND itself set.
+            with contextlib.suppress(PbxRefused):
+                await self.send(
+                    self.build(act.devstate_change, f"DND{ext}", "BUSY" if on else "NOT_INUSE")
+                )
+            self.set_astdb(f"DND/{ext}", "YES" if on else None)
+            changed.append(ext)
+        return DndResult(on, tuple(changed), tuple(unchanged))
+
+    def forward_value(self, user: UserConfig, destination: str | None) -> str | None:
+        """The AstDB value for a forward destination: None, vmu<box>, the mobile, a number."""
+        if destination is None:
+            return None
+        word = destination.strip()
+        lowered = word.casefold()
+        if lowered in ("", "off"):
+            return None
+        if lowered == "voicemail":
+            return f"vmu{user.default_extension}"
+        if lowered == "mobile":
+            if not user.mobile:
+                raise BadArgument("error.no_mobile")
+            return self.build(v.dial_number, user.mobile, "mobile")
+        colleagues = self.find_user(word)
+        if len(colleagues) == 1 and not word.isdigit():
+            word = colleagues[0].default_extension
+        try:
+            number = v.dial_number(word, "destination")
+        except AmiValueError:
+            raise BadArgument("error.bad_destination", destination=clip(word)) from None
+        if number in user.extensions:
+            raise BadArgument("error.forward_self")
+        return number
+
+    async def set_forward(
+        self,
+        user: UserConfig,
+        kind: str,
+        destination: str | None,
+        timeout: int | None = None,
+    ) -> ForwardResult:
+        """Forward (unconditional, busy, noanswer) of all the user's extensions.
+
+        ``destination``: None / "off", "voicemail", "mobile" or a number. ``timeout``
+        (seconds of ringing before a no-answer forward) goes to AMPUSER/<ext>/ringtimer.
+        """
+        self.require(user, "call_forward")
+        family = FORWARD_FAMILIES.get(kind)
+        if family is None:
+            raise BadArgument(
+                "error.bad_choice", value=clip(str(kind)), choices="|".join(FORWARD_FAMILIES)
+            )
+        if timeout is not None:
+            if kind != "noanswer":
+                raise BadArgument("error.timeout_noanswer_only")
+            if not isinstance(timeout, int) or not 1 <= timeout <= MAX_RING_SECONDS:
+                raise BadArgument("error.bad_timeout", maximum=MAX_RING_SECONDS)
+        value = self.forward_value(user, destination)
+        if value is not None:
+            value = self.build(v.astdb_value, value)
+        self.require_pbx()
+        changed: list[str] = []
+        unchanged: list[str] = []
+        for ext in user.extensions:
+            known = self.state.extensions.get(ext)
+            if known is not None and known.forward.get(kind) == value:
+                unchanged.append(ext)
+            else:
+                if value is None:
+                    with contextlib.suppress(PbxRefused):  # nothing there: off already
+                        await self.send(self.build(act.db_del, family, ext))
+                else:
+                    await self.send(self.build(act.db_put, family, ext, value))
+                self.set_astdb(f"{family}/{ext}", value)
+                changed.append(ext)
+            if timeout is not None:
+                await self.send(self.build(act.db_put, "AMPUSER", f"{ext}/ringtimer", str(timeout)))
+        return ForwardResult(kind, value, tuple(changed), tuple(unchanged), timeout)

@@ -1,0 +1,172 @@
+"""Queue membership of a user (F9): log in / out of dynamic queues, pause and resume."""
+
+from __future__ import annotations
+
+from ctibot.config import UserConfig
+from ctibot.pbx import actions as act
+from ctibot.pbx import validate as v
+from ctibot.pbx.model import QueueMember
+from ctibot.services.context import ServiceBase, clip
+from ctibot.services.errors import NotFound, NothingToDo, PbxRefused, PbxUnavailable
+from ctibot.services.results import QueueResult
+
+MAX_REASON = 80
+
+
+class QueueActions(ServiceBase):
+    """QueueAdd / QueueRemove / QueuePause as FreePBX does them (PBX-CONVENTIONS)."""
+
+    def memberships(self, user: UserConfig) -> list[tuple[str, QueueMember]]:
+        """(queue, member) for every queue where one of the user's extensions is a member."""
+        out = []
+        for name, queue in sorted(self.state.queues.items()):
+            for ext in user.extensions:
+                member = queue.members.get(ext)
+                if member is not None:
+                    out.append((name, member))
+        return out
+
+    async def dynamic_queues(self, user: UserConfig) -> dict[str, int]:
+        """Queues the user may log into, with the penalty: FreePBX's QPENALTY/<q>/agents/<ext>."""
+        ext = user.default_extension
+        allowed: dict[str, int] = {}
+        try:
+            entries = await self.send(act.db_get_tree("QPENALTY"))
+        except PbxRefused:
+            entries = []  # Asterisk before 20 has no DBGetTree: only named queues then
+        for entry in entries if isinstance(entries, list) else []:
+            parts = str(entry.get("Key", "")).strip("/").split("/")
+            if len(parts) == 4 and parts[0] == "QPENALTY" and parts[2:] == ["agents", ext]:
+                try:
+                    allowed[parts[1]] = max(0, int(str(entry.get("Val", "0")) or 0))
+                except ValueError:
+                    allowed[parts[1]] = 0
+        for name, member in self.memberships(user):
+            if member.dynamic:
+                allowed.setdefault(name, member.penalty)
+        return allowed
+
+    def _queue(self, name: str) -> str:
+        name = self.build(v.queue_name, name.strip())
+        if name not in self.state.queues:
+            raise NotFound("error.no_such_queue", queue=clip(name))
+        return name
+
+    def interface(self, ext: str) -> str:
+        return f"Local/{ext}@{self.layout.queue_context}/n"
+
+    async def queue_login(self, user: UserConfig, queue: str | None = None) -> QueueResult:
+        """Log the user's default extension into one queue or into all their dynamic queues."""
+        self.require(user, "queue_agent")
+        self.require_pbx()
+        ext = user.default_extension
+        allowed = await self.dynamic_queues(user)
+        if queue is not None:
+            name = self._queue(queue)
+            targets = {name: allowed.get(name, 0)}
+        elif allowed:
+            targets = allowed
+        else:
+            raise NothingToDo("error.no_dynamic_queues")
+        iface = self.interface(ext)
+        changed, unchanged = [], []
+        for name, penalty in sorted(targets.items()):
+            known = self.state.queues.get(name)
+            member = known.members.get(ext) if known is not None else None
+            if member:
+                if not member.dynamic and queue is not None:
+                    raise NothingToDo("error.static_member", queue=name)
+                unchanged.append(name)
+                continue
+            await self.send(
+                self.build(
+                    act.queue_add,
+                    name,
+                    iface,
+                    state_interface=f"hint:{ext}@{self.layout.hint_context}",
+                    member_name=self.caller_id(user)[0] or ext,
+                    penalty=penalty,
+                    paused=False,
+                )
+            )
+            await self.send(self.build(act.queue_log, name, "ADDMEMBER", interface=iface))
+            changed.append(name)
+        return QueueResult("login", tuple(changed), tuple(unchanged))
+
+    async def queue_logout(self, user: UserConfig, queue: str | None = None) -> QueueResult:
+        """Log the user out of one dynamic queue or of all of them."""
+        self.require(user, "queue_agent")
+        self.require_pbx()
+        name = self._queue(queue) if queue is not None else None
+        mine = [(q, m) for q, m in self.memberships(user) if name is None or q == name]
+        if name is not None and mine and not any(m.dynamic for _, m in mine):
+            raise NothingToDo("error.static_member", queue=name)
+        targets = [(q, m) for q, m in mine if m.dynamic]
+        if not targets:
+            raise NothingToDo("error.not_logged_in" if name else "error.in_no_queue")
+        changed = []
+        for q, member in targets:
+            iface = self.build(v.interface, member.interface)
+            await self.send(self.build(act.queue_remove, q, iface))
+            await self.send(self.build(act.queue_log, q, "REMOVEMEMBER", interface=iface))
+            changed.append(q)
+        return QueueResult("logout", tuple(changed), ())
+
+    async def _set_paused(
+        self, user: UserConfig, paused: bool, reason: str | None, queue: str | None
+    ) -> QueueResult:
+        self.require(user, "queue_agent")
+        if reason is not None:
+            reason = " ".join(reason.split()) or None
+        if reason is not None:
+            reason = self.build(v.text, reason, "reason", max_len=MAX_REASON, forbid="|")
+        self.require_pbx()
+        name = self._queue(queue) if queue is not None else None
+        targets = [(q, m) for q, m in self.memberships(user) if name is None or q == name]
+        if not targets:
+            raise NothingToDo("error.not_logged_in" if name else "error.in_no_queue")
+        changed, unchanged = [], []
+        for q, member in targets:
+            if member.paused == paused and (not paused or member.reason == (reason or "")):
+                unchanged.append(q)
+                continue
+            iface = self.build(v.interface, member.interface)
+            await self.send(
+                self.build(
+                    act.queue_pause, iface, paused, queue=q, reason=reason if paused else None
+                )
+            )
+            changed.append(q)
+        return QueueResult(
+            "pause" if paused else "resume", tuple(changed), tuple(unchanged), reason
+        )
+
+    async def queue_pause(
+        self, user: UserConfig, reason: str | None = None, queue: str | None = None
+    ) -> QueueResult:
+        """Pause the user in one queue or in every queue they are in, with a reason."""
+        return await self._set_paused(user, True, reason, queue)
+
+    async def queue_resume(self, user: UserConfig, queue: str | None = None) -> QueueResult:
+        """Unpause the user in one queue or in all of them."""
+        return await self._set_paused(user, False, None, queue)
+
+    async def queue_presence(self, user: UserConfig, online: bool) -> QueueResult | None:
+        """Automatic login / logout as the user comes online / goes offline (F9).
+
+        Only for users with ``auto_queue_login``; None when there was nothing to do
+        (setting off, no dynamic queue, already in that state, PBX away).
+        """
+        if not user.auto_queue_login or not self.may(user, "queue_agent"):
+            return None
+        try:
+            if online:
+                return await self.queue_login(user)
+            return await self.queue_logout(user)
+        except (NothingToDo, PbxUnavailable):
+            return None
+
+    def queue_names(self, user: UserConfig) -> list[str]:
+        """Queues to offer the user: those they are in, then every other known queue."""
+        mine = [q for q, _ in self.memberships(user)]
+        return list(dict.fromkeys(mine + sorted(self.state.queues)))

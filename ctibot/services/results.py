@@ -1,0 +1,120 @@
+"""What the services return: plain dataclasses that every surface renders its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlaced:
+    extension: str  # the user's phone that rings first
+    destination: str  # what is dialed
+    name: str | None = None  # the colleague's name when calling a user
+
+
+@dataclass(frozen=True, slots=True)
+class CallAction:
+    """Hangup, transfer, park, pickup, record, spy: what was done to which call."""
+
+    action: str
+    call_id: str | None = None
+    party: str | None = None  # the other party, as a user reads it
+    destination: str | None = None  # transfer target, parking slot, spied extension…
+
+
+@dataclass(frozen=True, slots=True)
+class DndResult:
+    on: bool
+    changed: tuple[str, ...]  # extensions written
+    unchanged: tuple[str, ...]  # extensions already in that state
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardResult:
+    kind: str  # unconditional | busy | noanswer
+    destination: str | None  # the AstDB value written (None = off)
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    timeout: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    action: str  # login | logout | pause | resume
+    changed: tuple[str, ...]  # queues acted on
+    unchanged: tuple[str, ...]  # queues already in that state
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneStatus:
+    extension: str
+    status: str  # idle | ringing | busy | onhold | unavailable | unknown
+    dnd: bool
+    forward: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMembership:
+    queue: str
+    extension: str
+    dynamic: bool
+    paused: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentCall:
+    call_id: str
+    extension: str
+    state: str  # ringing | up | onhold
+    party: str | None
+    party_name: str | None
+    direction: str
+    since: float
+    recording: bool
+    recording_paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    phones: tuple[PhoneStatus, ...]
+    queues: tuple[QueueMembership, ...]
+    calls: tuple[CurrentCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserPresence:
+    name: str
+    fullname: str
+    extensions: tuple[str, ...]
+    presence: str  # dnd | cellphone | voicemail | callforward | online
+    phone: str  # ringing | busy | onhold | idle | offline | unknown
+    forward: str | None = None
+    talking_with: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallLine:
+    """One line of a user's recent calls, seen from that user."""
+
+    call_id: str
+    start: float | str | None
+    direction: str  # in | out | internal
+    party: str | None
+    party_name: str | None
+    answered: bool
+    duration: int
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    name: str
+    fullname: str
+    extensions: tuple[str, ...]
+    default_extension: str
+    mobile: str | None
+    jid: str | None
+    language: str
+    profile: str
+    permissions: tuple[str, ...] = field(default_factory=tuple)
