@@ -43,7 +43,7 @@ class CtiComponent(ComponentXMPP):
         self._jitter = jitter
         for name in PLUGINS:
             self.register_plugin(name)
-        self["xep_0184"].auto_ack = False  # it would send receipts without a 'from'
+        self.plugin["xep_0184"].auto_ack = False  # it would send receipts without a 'from'
         # Subscription and probe handling is ours (persisted): remove the in-memory defaults.
         self.del_event_handler("presence_probe", self._handle_probe)
         for event, handler in (

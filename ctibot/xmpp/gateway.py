@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ctibot.xmpp.adhoc import AdhocCommands
-from ctibot.xmpp.chat import ChatCommands
 from slixmpp import JID
 
 from ctibot.bus import EventBus
@@ -14,6 +12,8 @@ from ctibot.config import Config, UserConfig
 from ctibot.pbx.state import PbxState
 from ctibot.services import Services
 from ctibot.store import Store
+from ctibot.xmpp.adhoc import AdhocCommands
+from ctibot.xmpp.chat import ChatCommands
 from ctibot.xmpp.component import CtiComponent, VirtualJids
 from ctibot.xmpp.popups import Popups
 from ctibot.xmpp.presence import PresenceView
@@ -72,7 +72,8 @@ class XmppGateway:
         return user.mobile if user is not None else None
 
     def is_online(self, user: UserConfig) -> bool:
-        return self.users.is_online(user)
+        """Worth sending a live notification: online, or presence unknown (the server decides)."""
+        return self.users.is_online(user) is not False
 
     def send_chat(
         self, user: UserConfig, body: str, *, transient: bool = False, frm: JID | str | None = None

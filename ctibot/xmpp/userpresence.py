@@ -28,8 +28,15 @@ class UserPresence:
         for kind in ("available", "away", "chat", "xa", "dnd", "unavailable"):
             xmpp.add_event_handler(f"presence_{kind}", self.on_presence)
 
-    def is_online(self, user: UserConfig) -> bool:
-        return bool(self.resources.get(user.name))
+    def is_online(self, user: UserConfig) -> bool | None:
+        """True / False, or None when ctibot has never seen the user's presence.
+
+        Only users subscribed both ways with ctibot (mod_groups, ``team``) send it.
+        """
+        resources = self.resources.get(user.name)
+        if resources is None:
+            return None
+        return bool(resources)
 
     async def on_presence(self, pres: Presence) -> None:
         if pres["to"].domain != self.gw.jids.domain:

@@ -1,0 +1,194 @@
+"""Stories through a real Prosody: chat commands, popups, rosters, two-way DND, faults."""
+
+from __future__ import annotations
+
+import asyncio
+
+from office import COMPONENT, Office, office, until
+
+__all__ = ["office"]
+
+ALICE, BOB = "alice@example.test", "bob@example.test"
+V201, V202, VALICE = f"201@{COMPONENT}", f"202@{COMPONENT}", f"alice@{COMPONENT}"
+
+
+async def test_alice_calls_bob_who_gets_a_popup_and_sees_her_on_the_phone(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    office.pbx.phone("202").answer_after = 3.0
+    reply = await alice.ask("call 202")
+    assert "202" in reply
+    # The demo PBX got an Originate from alice's phone: it rings, she answers, 202 rings.
+    await until(lambda: office.pbx.channels_of("202"))
+    await until(lambda: any("ti sta chiamando" in t for t in bob.texts()))
+    popup = next(t for t in bob.texts() if "ti sta chiamando" in t)
+    assert "Alice Anders" in popup and "201" in popup and "riaggancia" in popup
+    popup_msg = next(m for m in bob.messages if "ti sta chiamando" in (m["body"] or ""))
+    assert popup_msg.xml.find("{urn:xmpp:hints}no-store") is not None
+    assert popup_msg["request_receipt"]
+    # bob asks for the team; his client accepts; then he sees 201 on a call with himself.
+    await bob.ask("team")
+    await until(lambda: (bob.show_of(V201) or ("", "", ""))[1] == "xa", 5)
+    assert bob.show_of(V201)[2].startswith("Al telefono con Bob Brown (202)")
+
+
+async def test_commands_errors_and_help(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    assert "help" in (await alice.ask("frobnicate")).lower()
+    assert (
+        "usage" in (await alice.ask("pickup")).lower()
+        or "pickup" in (await alice.ask("pickup")).lower()
+    )
+    help_bob = await bob.ask("aiuto")
+    assert "chiama" in help_bob and "ascolta" not in help_bob  # bob may not spy
+    help_alice = await alice.ask("help")
+    assert "spy" in help_alice  # alice is a supervisor
+    whoami = await bob.ask("chisono")
+    assert "Bob Brown" in whoami and "202" in whoami
+    # Chat states and other body-less messages get no answer.
+    before = len(alice.texts())
+    msg = alice.client.make_message(mto=COMPONENT, mtype="chat")
+    msg["chat_state"] = "composing"
+    msg.send()
+    await asyncio.sleep(0.3)
+    assert len(alice.texts()) == before
+
+
+async def test_a_stranger_is_refused_politely_and_nothing_happens(office: Office) -> None:
+    carol = await office.login("carol")  # has an account on the server, but is no ctibot user
+    reply = await carol.ask("call 202")
+    assert "not a user of this phone system" in reply
+    await asyncio.sleep(0.2)
+    assert not office.pbx.channels_of("202") and not office.pbx.channels_of("201")
+
+
+async def test_dnd_from_chat_from_the_phone_and_from_the_xmpp_client(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V202) is not None)
+    # bob types "nondisturbare on": AstDB says so, alice's roster shows him dnd.
+    await bob.ask("nondisturbare on")
+    assert office.pbx.office.astdb.get("DND", "202") == "YES"
+    await until(lambda: (alice.show_of(V202) or ("", "", ""))[1] == "dnd")
+    await bob.ask("nondisturbare off")
+    await until(lambda: (alice.show_of(V202) or ("", "", ""))[1] == "")
+    # alice presses *78 on her phone: her own contact shows dnd as soon as ctibot sees it.
+    await until(lambda: alice.show_of(VALICE) is not None)
+    office.pbx.press("201", "*78")
+    await until(lambda: (alice.show_of(VALICE) or ("", "", ""))[1] == "dnd")
+    # ... and a change of her XMPP status that is not about DND does not clear it.
+    alice.client.send_presence(pshow="away")
+    await asyncio.sleep(0.5)
+    assert office.pbx.office.astdb.get("DND", "201") == "YES"
+    alice.client.send_presence()
+    await asyncio.sleep(0.5)
+    assert office.pbx.office.astdb.get("DND", "201") == "YES"
+    # bob sets <show>dnd</show> on his own client: PBX DND on; back to available: off.
+    await bob.ask("team")  # his presence reaches ctibot once the subscriptions are mutual
+    gateway = office.app.xmpp  # type: ignore[union-attr]
+    await until(lambda: gateway.users.is_online(office.config.users[1]))
+    bob.client.send_presence(pshow="dnd")
+    await until(lambda: office.pbx.office.astdb.get("DND", "202") == "YES")
+    bob.client.send_presence()
+    await until(lambda: office.pbx.office.astdb.get("DND", "202") is None)
+
+
+async def test_subscriptions_survive_a_ctibot_restart(office: Office) -> None:
+    alice = await office.login("alice")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V201) is not None and alice.show_of(V202) is not None)
+    await office.logout("alice")
+    await office.stop_ctibot()
+    await office.start_ctibot()
+    # alice comes back: her server probes the virtual JIDs; ctibot answers from its database.
+    alice = await office.login("alice", resource="phone")
+    await until(lambda: alice.show_of(V202) is not None and alice.show_of(V201) is not None)
+    assert alice.show_of(V202)[0] == "available"
+    roster = alice.client.client_roster
+    assert roster[V202]["subscription"] == "both"
+
+
+async def test_prosody_restart_the_component_comes_back_and_reannounces(office: Office) -> None:
+    app = office.app
+    assert app is not None and app.xmpp is not None
+    alice = await office.login("alice")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V202) is not None)
+    await office.logout("alice")
+    await office.server.restart()
+    await until(lambda: app.xmpp.xmpp.sessions >= 2, 10)
+    alice = await office.login("alice")
+    await until(lambda: alice.show_of(V202) is not None)
+    assert "whoami" not in await alice.ask("whoami")
+
+
+async def test_pbx_down_commands_say_so_and_presence_is_unknown(office: Office) -> None:
+    alice = await office.login("alice")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V202) is not None)
+    await office.pbx.stop()
+    await until(lambda: office.app is not None and not office.app.ami.connected)
+    reply = await alice.ask("call 202")
+    assert "not reachable" in reply
+    await until(lambda: "PBX is not reachable" in ((alice.show_of(V202) or ("", "", ""))[2]))
+
+
+async def test_missed_calls_are_summarised_when_bob_comes_online(office: Office) -> None:
+    gateway = office.app.xmpp  # type: ignore[union-attr]
+    bob_user = office.config.users[1]
+    bob = await office.login("bob")
+    await bob.ask("team")
+    await until(lambda: gateway.users.is_online(bob_user))
+    await office.logout("bob")
+    await until(lambda: gateway.users.is_online(bob_user) is False)
+    # While bob is away, ACME calls his DID and gives up.
+    office.pbx.phone("202").answer_after = None
+    task = office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")
+    await until(lambda: office.pbx.channels_of("202"))
+    for channel in [c for c in office.pbx.engine.channels.values() if c.trunk is not None]:
+        office.pbx.hangup(channel.name)  # the caller hangs up
+    await until(lambda: not office.pbx.channels_of("202"))
+    await task
+    await asyncio.sleep(0.3)
+    bob = await office.login("bob")
+    await until(lambda: any("hai perso" in t for t in bob.texts()))
+    summary = next(t for t in bob.texts() if "hai perso" in t)
+    assert "ACME Corp <0612345678>" in summary
+    assert not any("ti sta chiamando" in t for t in bob.texts())  # no stale popup
+
+
+async def test_flooding_is_rate_limited_with_a_message(office: Office) -> None:
+    alice = await office.login("alice")
+    for _ in range(20):
+        await alice.say("whoami")
+    await until(lambda: any("slow down" in t.lower() for t in alice.texts()))
+    await asyncio.sleep(0.3)
+    assert sum("slow down" in t.lower() for t in alice.texts()) == 1
+    assert len(alice.texts()) <= 10
+
+
+async def test_adhoc_commands_dnd_form(office: Office) -> None:
+    alice = await office.login("alice")
+    adhoc = alice.client.plugin["xep_0050"]
+    items = await alice.client.plugin["xep_0030"].get_items(
+        jid=COMPONENT, node="http://jabber.org/protocol/commands"
+    )
+    nodes = {item[1] for item in items["disco_items"]["items"]}
+    assert {"call", "dnd", "forward", "queue"} <= nodes
+    result = await adhoc.send_command(COMPONENT, "dnd")
+    form = result["command"]["form"]
+    assert "state" in form.get_fields()
+    form_reply = alice.client.plugin["xep_0004"].make_form(ftype="submit")
+    form_reply.add_field(var="state", value=True)
+    done = await adhoc.send_command(
+        COMPONENT,
+        "dnd",
+        sessionid=result["command"]["sessionid"],
+        action="complete",
+        payload=form_reply,
+    )
+    notes = done["command"]["notes"]
+    assert notes and "on" in notes[0][1].lower()
+    assert office.pbx.office.astdb.get("DND", "201") == "YES"
