@@ -24,6 +24,7 @@ def setup_logging(verbose: bool = False) -> None:
     )
     # panoramisk logs whole actions (a Login carries the secret) at debug level.
     logging.getLogger("panoramisk").setLevel(logging.WARNING)
+    logging.getLogger("slixmpp").setLevel(logging.WARNING)
 
 
 def _print_json(data: object) -> None:
@@ -126,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extensions", type=int, default=8, help="office size")
     p.add_argument("--no-traffic", action="store_true", help="no background calls")
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
+    p.add_argument("--xmpp-port", type=int, default=5222, help="the demo Prosody's client port")
+    p.add_argument("--no-xmpp", action="store_true", help="no Prosody, no XMPP component")
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file")

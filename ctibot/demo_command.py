@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ctibot.app import CtiApp
-from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig
+from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
 from ctibot.demo.office import Office
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
@@ -54,6 +55,17 @@ def config_toml(config: Config) -> str:
         f'device = "{p.device}"',
     ]
     lines += ["", "[database]", f'path = "{config.database.path}"']
+    if config.xmpp is not None:
+        x = config.xmpp
+        lines += [
+            "",
+            "[xmpp]",
+            f'component = "{x.component}"',
+            f'secret = "{x.secret}"',
+            f'host = "{x.host}"',
+            f"port = {x.port}",
+            f'domain = "{x.domain}"',
+        ]
     for trunk in p.trunks:
         globs = ", ".join(f'"{g}"' for g in trunk.channels)
         lines += [
@@ -71,7 +83,11 @@ def config_toml(config: Config) -> str:
             f'name = "{user.name}"',
             f'fullname = "{user.fullname}"',
             f"extensions = [{exts}]",
+            f'language = "{user.language}"',
+            f'profile = "{user.profile}"',
         ]
+        if user.jid:
+            lines.append(f'jid = "{user.jid}"')
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +117,87 @@ def describe(event: Any) -> str | None:
     return None
 
 
+DEMO_DOMAIN = "localhost"
+DEMO_COMPONENT = "cti.localhost"
+
+
+def _password(name: str) -> str:
+    return f"{name}-demo"
+
+
+async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
+    """A Prosody of the demo's own (loopback only), with an account per office user."""
+    from ctibot.xmpp.groups import roster_groups
+    from ctibot.xmpp.servers import ProsodyServer, XmppServerError, prosody_installed
+
+    if not prosody_installed():
+        print(
+            "Prosody is not installed: the demo runs without XMPP "
+            "(scripts/demo installs it: apt-get install prosody).",
+            flush=True,
+        )
+        return None
+    accounts = {u.name: _password(u.name) for u in config.users}
+    data = workdir / "prosody"
+    for port in (xmpp_port, 0):
+        server = ProsodyServer(
+            DEMO_DOMAIN,
+            DEMO_COMPONENT,
+            "demo-component-secret",
+            accounts,
+            data_dir=data,
+            c2s_port=port,
+            groups=roster_groups(_xmpp_users(config), DEMO_COMPONENT),
+        )
+        try:
+            await server.start()
+            return server
+        except XmppServerError as exc:
+            if port == 0:
+                print(f"Prosody did not start ({exc}): the demo runs without XMPP.", flush=True)
+                return None
+            print(f"Port {port} is taken: Prosody takes a free one.", flush=True)
+    return None
+
+
+def _xmpp_users(config: Config) -> tuple[UserConfig, ...]:
+    """Every demo user gets a JID; bob writes in Italian; alice is a supervisor."""
+    return tuple(
+        replace(
+            u,
+            jid=f"{u.name}@{DEMO_DOMAIN}",
+            language="it" if u.name == "bob" else "en",
+            profile="supervisor" if u.name == "alice" else u.profile,
+        )
+        for u in config.users
+    )
+
+
+def with_xmpp(config: Config, server: Any) -> Config:
+    """The demo configuration plus its XMPP side."""
+    xmpp = XmppConfig(
+        DEMO_COMPONENT, server.component_secret, server.host, server.component_port, DEMO_DOMAIN
+    )
+    return replace(config, users=_xmpp_users(config), xmpp=xmpp)
+
+
+def _login_help(config: Config, server: Any) -> str:
+    people = "\n".join(
+        f"                   {u.jid:<22} password {_password(u.name):<14} "
+        f"({u.fullname}, {', '.join(u.extensions)}, {u.language})"
+        for u in config.users[:8]
+    )
+    return f"""  XMPP (Prosody)   server 127.0.0.1, port {server.c2s_port}, no TLS (throw-away)
+{people}
+                   Write "help" (or "aiuto") to {DEMO_COMPONENT}. Phones and colleagues
+                   are already in every roster: 201@{DEMO_COMPONENT}, alice@{DEMO_COMPONENT}…
+  From a client    Gajim: Accounts › Add › advanced: host 127.0.0.1 port {server.c2s_port},
+                   allow plain-text connection. Profanity:
+                   /connect alice@{DEMO_DOMAIN} server 127.0.0.1 port {server.c2s_port} tls disable
+                   Dino and Conversations insist on TLS: use them with a real server
+                   (see xmpp_config/README.md)."""
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     office = Office() if args.extensions == 8 else Office.generate(args.extensions, 2)
     pbx = DemoPbx(office, port=args.ami_port, secret=DEMO_SECRET, traffic=not args.no_traffic)
@@ -109,6 +206,9 @@ async def run_demo(args: argparse.Namespace) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "ctibot.toml"
     config = office_config(office, pbx.port, config_path)
+    server = None if args.no_xmpp else await _start_prosody(config, workdir, args.xmpp_port)
+    if server is not None:
+        config = with_xmpp(config, server)
     config_path.write_text(config_toml(config), encoding="utf-8")
     app = CtiApp(config)
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
@@ -118,6 +218,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     exts = list(office.users)
     first, last = office.parking_slots
     traffic = "are off" if args.no_traffic else "come and go"
+    xmpp_help = _login_help(config, server) if server is not None else "  XMPP             off"
     print(
         f"""
 ctibot demo is running.
@@ -125,6 +226,7 @@ ctibot demo is running.
                    (any AMI tool can connect: telnet 127.0.0.1 {pbx.port})
   Office           {len(exts)} extensions {exts[0]}–{exts[-1]}, queues {queues},
                    parking {office.parking_exten} (slots {first}–{last}), trunks {trunks}
+{xmpp_help}
   ctibot config    {config_path}
   PBX state now    ctibot snapshot --config {config_path}
 Background calls {traffic}; live events follow. Ctrl-C stops.
@@ -144,5 +246,7 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
             await stop.wait()
     finally:
         await app.stop()
+        if server is not None:
+            await server.stop()
         await pbx.stop()
     return 0

@@ -136,13 +136,18 @@ class Office:
             self.app = None
 
     async def login(
-        self, name: str, *, resource: str = "laptop", accept_subscriptions: bool = True
+        self,
+        name: str,
+        *,
+        resource: str = "laptop",
+        accept_subscriptions: bool = True,
+        plugins: tuple[str, ...] = (),
     ) -> Person:
         client = await xmpp_client(
             self.server,
             name,
             resource=resource,
-            plugins=("xep_0030", "xep_0004", "xep_0050", "xep_0184"),
+            plugins=("xep_0030", "xep_0004", "xep_0050", "xep_0184", *plugins),
             available=False,
         )
         person = Person(name, client)

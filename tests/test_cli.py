@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import slixmpp
 
 from ctibot.cli import main
 from ctibot.demo.server import DemoPbx
@@ -175,7 +176,10 @@ async def test_run_records_the_raw_ami_bytes(tmp_path: Path) -> None:
     assert json.loads(replayed)["extensions"]["201"]
 
 
-async def test_demo_command_starts_and_stops(tmp_path: Path) -> None:
+async def test_demo_command_starts_and_a_demo_user_can_chat(tmp_path: Path) -> None:
+    from xmpp_fixtures import prosody_installed, require
+
+    require("prosody", prosody_installed())
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -184,17 +188,47 @@ async def test_demo_command_starts_and_stops(tmp_path: Path) -> None:
         "demo",
         "--ami-port",
         "0",
+        "--xmpp-port",
+        "0",
         "--duration",
-        "3",
+        "8",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env=env,
         cwd=tmp_path,
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 30)
-    text = out.decode()
-    assert proc.returncode == 0, text
+    assert proc.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(20):
+        while not any("XMPP component cti.localhost connected" in x for x in lines):
+            line = (await proc.stdout.readline()).decode()
+            assert line, "\n".join(lines)
+            lines.append(line)
+    text = "".join(lines)
     assert "ctibot demo is running" in text and 'user "cti", secret "demo-secret"' in text
-    assert "ctibot: state resynced" in text
+    assert "alice@localhost        password alice-demo" in text
+    port = int(text.split("XMPP (Prosody)   server 127.0.0.1, port ")[1].split(",")[0])
+    # alice logs in with what the demo printed and asks who she is.
+    client = slixmpp.ClientXMPP(
+        "alice@localhost/test",
+        "alice-demo",
+        plugin_config={"feature_mechanisms": {"unencrypted_scram": True}},
+    )
+    client.enable_starttls = client.enable_direct_tls = False
+    client.enable_plaintext = True
+    replies: list[str] = []
+    client.add_event_handler("message", lambda m: replies.append(m["body"]))
+    started = asyncio.Event()
+    client.add_event_handler("session_start", lambda _: started.set())
+    client.connect("127.0.0.1", port)
+    await asyncio.wait_for(started.wait(), 10)
+    client.send_message(mto="cti.localhost", mbody="whoami", mtype="chat")
+    async with asyncio.timeout(10):
+        while not replies:
+            await asyncio.sleep(0.05)
+    assert "Alice Anders" in replies[0] and "201" in replies[0]
+    client.disconnect()
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, text + out.decode()
     assert (tmp_path / "var" / "demo" / "ctibot.toml").exists()
     assert main(["check-config", str(tmp_path / "var" / "demo" / "ctibot.toml")]) == 0

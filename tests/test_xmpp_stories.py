@@ -192,3 +192,12 @@ async def test_adhoc_commands_dnd_form(office: Office) -> None:
     notes = done["command"]["notes"]
     assert notes and "on" in notes[0][1].lower()
     assert office.pbx.office.astdb.get("DND", "201") == "YES"
+
+
+async def test_virtual_jids_have_vcards(office: Office) -> None:
+    alice = await office.login("alice", plugins=("xep_0054",))
+    card = await alice.client.plugin["xep_0054"].get_vcard(V202, cached=False)
+    assert card["vcard_temp"]["FN"] == "202 (Bob Brown)"
+    assert card["vcard_temp"]["TEL"]["NUMBER"] == "202"
+    card = await alice.client.plugin["xep_0054"].get_vcard(VALICE, cached=False)
+    assert card["vcard_temp"]["FN"] == "Alice Anders"

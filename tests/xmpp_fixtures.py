@@ -60,7 +60,7 @@ def ejabberd() -> Iterator[EjabberdServer]:
         _run(server.start())
         yield server
     finally:
-        _run(server.stop())
+        _run(server.stop(graceful=False))  # its data goes next: skip the 1 s shutdown
         server.remove_data()
 
 

@@ -96,7 +96,7 @@ class CtiComponent(ComponentXMPP):
     def _on_disconnected(self, reason: Any) -> None:
         was_online = self.online.is_set()
         self.online.clear()
-        if was_online:
+        if was_online and not self._stopping:
             log.warning("XMPP component %s: stream lost (%s)", self.boundjid.bare, reason or "-")
         self._schedule_reconnect()
 

@@ -56,10 +56,27 @@ class XmppGateway:
         for part in (self.roster, self.users, self.popups, self.chat, self.adhoc):
             part.wire()
         self.xmpp.add_event_handler("session_start", self.users.forget)
+        self.xmpp.plugin["xep_0054"].api.register(self._vcard, "get_vcard")
         self.xmpp.start()
 
     async def stop(self) -> None:
         await self.xmpp.stop()
+
+    def _vcard(self, jid: JID, node: Any, ifrom: Any, args: Any) -> Any:
+        """vCard-temp of a virtual JID: the person's or the phone's name, and its number."""
+        jid = JID(jid)
+        if jid.user and not self.jids.is_contact(jid.user):
+            return None
+        vcard = self.xmpp.plugin["xep_0054"].make_vcard()
+        name = self.jids.display_name(jid.user) if jid.user else "ctibot"
+        vcard["FN"] = name
+        vcard["NICKNAME"] = name
+        extensions = self.jids.extensions_of(jid.user) if jid.user else ()
+        if extensions:
+            vcard["TEL"]["NUMBER"] = extensions[0]
+            vcard["TEL"]["WORK"] = True
+            vcard["TEL"]["VOICE"] = True
+        return vcard
 
     # -- helpers the parts share -------------------------------------------------------------
 

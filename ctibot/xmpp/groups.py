@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from ctibot.config import Config
+from collections.abc import Iterable
+
+from ctibot.config import UserConfig
 
 #: A leading "+" makes a mod_groups group public: it goes into every roster of the host.
 GROUP_PEOPLE = "+CTI people"
 GROUP_PHONES = "+CTI phones"
 
 
-def roster_groups(config: Config) -> dict[str, list[tuple[str, str]]]:
+def roster_groups(users: Iterable[UserConfig], component: str) -> dict[str, list[tuple[str, str]]]:
     """Group name -> (JID, display name): users' own accounts, their virtual JIDs, the phones.
 
     Public groups put their members into every roster of the users' host with
@@ -17,11 +19,10 @@ def roster_groups(config: Config) -> dict[str, list[tuple[str, str]]]:
     presence reaches ctibot (two-way DND). Users' own accounts are listed too, so
     that colleagues can chat with each other from their rosters (F12).
     """
-    assert config.xmpp is not None
-    domain = config.xmpp.component
+    domain = component
     people: list[tuple[str, str]] = [(domain, "ctibot")]
     phones: list[tuple[str, str]] = []
-    for user in config.users:
+    for user in users:
         if user.jid is not None:
             people.append((user.jid, user.fullname))
         people.append((f"{user.name}@{domain}", f"{user.fullname} (CTI)"))
