@@ -151,6 +151,23 @@ async def test_ejabberd_roster_items_give_alice_virtual_jids_with_subscription_b
         await xmpp_disconnect(component)
 
 
+@pytest.mark.parametrize("kind", ["prosody", "ejabberd"])
+async def test_odd_secrets_and_passwords_survive_the_generated_configuration(kind: str) -> None:
+    # Quotes, backslashes, template and Lua/YAML/Erlang syntax, non-ASCII: all data.
+    odd = "q\"uo\\te' $domain ]]--{{~p}}. é ✓"
+    if kind == "prosody":
+        require("prosody", prosody_installed())
+        server: ProsodyServer | EjabberdServer = ProsodyServer(DOMAIN, COMPONENT, odd, {"zoe": odd})
+    else:
+        require("ejabberd", ejabberd_installed())
+        server = EjabberdServer(DOMAIN, COMPONENT, odd, {"zoe": odd})
+    async with server:
+        component = await xmpp_component(server)
+        zoe = await xmpp_client(server, "zoe")
+        await xmpp_disconnect(zoe)
+        await xmpp_disconnect(component)
+
+
 # --- Prosody -----------------------------------------------------------------------------------
 
 
