@@ -148,6 +148,7 @@ async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
             data_dir=data,
             c2s_port=port,
             groups=roster_groups(_xmpp_users(config), DEMO_COMPONENT),
+            tls=True,
         )
         try:
             await server.start()
@@ -187,15 +188,16 @@ def _login_help(config: Config, server: Any) -> str:
         f"({u.fullname}, {', '.join(u.extensions)}, {u.language})"
         for u in config.users[:8]
     )
-    return f"""  XMPP (Prosody)   server 127.0.0.1, port {server.c2s_port}, no TLS (throw-away)
+    return f"""  XMPP (Prosody)   server 127.0.0.1, port {server.c2s_port} (STARTTLS, self-signed)
 {people}
                    Write "help" (or "aiuto") to {DEMO_COMPONENT}. Phones and colleagues
                    are already in every roster: 201@{DEMO_COMPONENT}, alice@{DEMO_COMPONENT}…
   From a client    Gajim: Accounts › Add › advanced: host 127.0.0.1 port {server.c2s_port},
-                   allow plain-text connection. Profanity:
-                   /connect alice@{DEMO_DOMAIN} server 127.0.0.1 port {server.c2s_port} tls disable
-                   Dino and Conversations insist on TLS: use them with a real server
-                   (see xmpp_config/README.md)."""
+                   accept the self-signed certificate. Profanity:
+                   /connect alice@{DEMO_DOMAIN} server 127.0.0.1 port {server.c2s_port} tls allow
+                   Dino: add the account with server 127.0.0.1 and trust the certificate.
+                   Conversations (Android) needs a reachable server with a real certificate:
+                   see xmpp_config/README.md."""
 
 
 async def run_demo(args: argparse.Namespace) -> int:

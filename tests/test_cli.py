@@ -207,7 +207,7 @@ async def test_demo_command_starts_and_a_demo_user_can_chat(tmp_path: Path) -> N
     text = "".join(lines)
     assert "ctibot demo is running" in text and 'user "cti", secret "demo-secret"' in text
     assert "alice@localhost        password alice-demo" in text
-    port = int(text.split("XMPP (Prosody)   server 127.0.0.1, port ")[1].split(",")[0])
+    port = int(text.split("XMPP (Prosody)   server 127.0.0.1, port ")[1].split(" ")[0])
     # alice logs in with what the demo printed and asks who she is.
     client = slixmpp.ClientXMPP(
         "alice@localhost/test",
