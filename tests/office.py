@@ -15,7 +15,7 @@ import slixmpp
 from ctibot.app import CtiApp
 from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
 from ctibot.demo.server import DemoPbx
-from ctibot.xmpp.servers import ProsodyServer
+from ctibot.xmpp.servers import EjabberdServer, ProsodyServer
 
 from xmpp_fixtures import (
     ACCOUNTS,
@@ -66,7 +66,7 @@ async def until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
-def office_config(pbx: DemoPbx, server: ProsodyServer, db: Path) -> Config:
+def office_config(pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path) -> Config:
     layout = pbx.office.layout()
     users = (
         UserConfig(
@@ -114,7 +114,7 @@ def office_config(pbx: DemoPbx, server: ProsodyServer, db: Path) -> Config:
 class Office:
     """The running office of one test."""
 
-    def __init__(self, server: ProsodyServer, pbx: DemoPbx, tmp: Path) -> None:
+    def __init__(self, server: ProsodyServer | EjabberdServer, pbx: DemoPbx, tmp: Path) -> None:
         self.server = server
         self.pbx = pbx
         self.config = office_config(pbx, server, tmp / "ctibot.sqlite")
