@@ -30,10 +30,18 @@ CHUNK = 4096
 EOL = "\r\n"
 
 
-def load(min_events: int) -> tuple[bytes, int]:
+def load(min_events: int, mixed: bool = False) -> tuple[bytes, int]:
     data = CAPTURE.read_bytes()
     banner_end = data.index(b"\r\n") + 2
     body = data[banner_end:]
+    if mixed:
+        # Every call scenario of the captures (queues, parking, transfers, recording,
+        # DND...): events that touch extensions and make the state work harder.
+        body = b"".join(
+            p.read_bytes().split(b"\r\n", 1)[1]
+            for p in sorted(CAPTURE.parent.glob("*.txt"))
+            if not p.name.endswith(".sent.txt") and p != CAPTURE
+        )
     per_copy = body.count(b"\r\nEvent: ") + body.startswith(b"Event: ")
     copies = -(-min_events // per_copy)
     return data[:banner_end] + body * copies, per_copy * copies
@@ -99,11 +107,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3, help="best of N")
+    parser.add_argument(
+        "--mixed", action="store_true", help="replay every other call capture, not the load test"
+    )
     args = parser.parse_args()
-    stream, expected = load(args.events)
+    stream, expected = load(args.events, args.mixed)
     pieces = chunks(stream)
+    name = "every other call capture" if args.mixed else CAPTURE.name
     print(
-        f"corpus: {CAPTURE.name} x{expected // 4952}, {expected:,} events, "
+        f"corpus: {name}, repeated: {expected:,} events, "
         f"{len(stream) / 1e6:.1f} MB in {len(pieces):,} reads of {CHUNK} B"
     )
     gc.collect()

@@ -88,6 +88,26 @@ async def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_xmpp_groups(args: argparse.Namespace) -> int:
+    """Write Prosody's mod_groups file: every person and phone in every roster of the host."""
+    from ctibot.xmpp.groups import roster_groups
+    from ctibot.xmpp.servers import write_groups_file
+
+    config = load_config(args.config)
+    if config.xmpp is None:
+        print(f"ctibot xmpp-groups: {args.config} has no [xmpp] section", file=sys.stderr)
+        return 2
+    groups = roster_groups(config.users, config.xmpp.component)
+    write_groups_file(args.output, groups)
+    members = sum(len(v) for v in groups.values())
+    print(
+        f"{args.output}: {len(groups)} groups, {members} entries. In Prosody: "
+        f'modules_enabled = {{ "groups" }} and groups_file = "{args.output}"',
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from ctibot.pbx.layout import LAB_LAYOUT, PbxLayout
     from ctibot.pbx.replay import replay_capture
@@ -137,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--timeout", type=float, default=15.0)
 
+    p = sub.add_parser("xmpp-groups", help="write a Prosody mod_groups file for the rosters")
+    p.add_argument("--config", required=True)
+    p.add_argument("--output", required=True, help="the groups file to write")
+
     p = sub.add_parser("replay", help="feed a raw AMI capture through the state model")
     p.add_argument("file", help="raw bytes as received from the AMI")
     p.add_argument("--config", help="take the PBX layout from this configuration")
@@ -159,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check_config(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "xmpp-groups":
+            return cmd_xmpp_groups(args)
         runner = {"run": _run, "snapshot": _snapshot, "demo": _demo}[args.command]
         return asyncio.run(runner(args))
     except ConfigError as exc:

@@ -232,3 +232,15 @@ async def test_demo_command_starts_and_a_demo_user_can_chat(tmp_path: Path) -> N
     assert proc.returncode == 0, text + out.decode()
     assert (tmp_path / "var" / "demo" / "ctibot.toml").exists()
     assert main(["check-config", str(tmp_path / "var" / "demo" / "ctibot.toml")]) == 0
+
+
+def test_xmpp_groups_writes_a_prosody_groups_file(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "groups.txt"
+    example = Path(__file__).parent.parent / "examples" / "ctibot.toml"
+    assert main(["xmpp-groups", "--config", str(example), "--output", str(out)]) == 0
+    text = out.read_text()
+    assert "[+CTI people]" in text and "[+CTI phones]" in text
+    assert "alice@example.com=Alice Anders" in text
+    assert "201@cti.example.com=201 Alice Anders" in text
+    assert "212@cti.example.com" in text
+    assert 'groups_file = "' in capsys.readouterr().err
