@@ -201,3 +201,22 @@ async def test_virtual_jids_have_vcards(office: Office) -> None:
     assert card["vcard_temp"]["TEL"]["NUMBER"] == "202"
     card = await alice.client.plugin["xep_0054"].get_vcard(VALICE, cached=False)
     assert card["vcard_temp"]["FN"] == "Alice Anders"
+
+
+async def test_bob_joins_his_queue_when_he_comes_online_and_leaves_when_he_goes(
+    office: Office,
+) -> None:
+    from dataclasses import replace
+
+    # FreePBX lists the queues an agent may join in AstDB.
+    office.pbx.office.astdb.put("QPENALTY", "support/agents/202", "0")
+    await office.stop_ctibot()
+    alice, bob, dave = office.config.users
+    await office.start_ctibot(users=(alice, replace(bob, auto_queue_login=True), dave))
+    state = office.app.state  # type: ignore[union-attr]
+    bob_client = await office.login("bob")
+    await bob_client.ask("team")  # his presence reaches ctibot from now on
+    await until(lambda: "202" in state.snapshot()["queues"]["support"]["members"])
+    assert state.snapshot()["queues"]["support"]["members"]["202"]["dynamic"] is True
+    await office.logout("bob")
+    await until(lambda: "202" not in state.snapshot()["queues"]["support"]["members"])

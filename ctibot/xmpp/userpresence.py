@@ -94,22 +94,22 @@ class UserPresence:
             log.warning("XMPP: DND for %s not changed: %s", user.name, exc)
 
     async def _auto_queue(self, user: UserConfig, online: bool) -> None:
-        enabled = await self.gw.store.get_setting(
-            user.name, "auto_queue_login", user.auto_queue_login
-        )
-        if not enabled:
-            return
+        """F9: users with ``auto_queue_login`` join their queues online, leave them offline."""
         try:
-            if online:
-                await self.gw.services.queue_login(user)
-            else:
-                await self.gw.services.queue_logout(user)
-        except Exception as exc:
+            result = await self.gw.services.queue_presence(user, online)
+        except Exception as exc:  # never let a PBX refusal break presence handling
             log.info(
                 "XMPP: automatic queue %s for %s: %s",
                 "login" if online else "logout",
                 user.name,
                 exc,
+            )
+            return
+        if result is not None:
+            log.info(
+                "XMPP: %s automatically %s",
+                user.name,
+                "logged into queues" if online else "logged out of queues",
             )
 
     def forget(self, _: Any = None) -> None:
