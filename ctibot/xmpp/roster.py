@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from slixmpp import JID, Presence
 
@@ -16,6 +18,35 @@ if TYPE_CHECKING:
     from ctibot.xmpp.gateway import XmppGateway
 
 log = logging.getLogger("ctibot.xmpp")
+
+#: Presence is state, not news: changes this close together go out as one.
+PRESENCE_DELAY = 0.02
+#: After a batch this big, wait until the server has routed it (a ping round trip)
+#: before the next: meanwhile further changes of the same JIDs merge, so a server
+#: slower than the PBX gets fewer, fresher stanzas instead of a growing backlog.
+BATCH_MARK = 300
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text safe inside an XML element: escaped, and no character XML 1.0 forbids."""
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+def xml_attr(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value), {"'": "&apos;", '"': "&quot;"})
+
+
+def presence_body(presence: CtiPresence, nick: str) -> str:
+    """The children of a presence stanza: show, status, nick (XEP-0172)."""
+    parts = []
+    if presence.show:
+        parts.append(f"<show>{presence.show}</show>")
+    if presence.status:
+        parts.append(f"<status>{xml_text(presence.status)}</status>")
+    parts.append(f"<nick xmlns='http://jabber.org/protocol/nick'>{xml_text(nick)}</nick>")
+    return "".join(parts)
+
 
 #: Domain events that may change what a virtual JID shows.
 PRESENCE_EVENTS: tuple[type, ...] = (
@@ -37,7 +68,10 @@ class Roster:
         self.subscribers: dict[str, set[str]] = {}  # contact local part -> bare JIDs
         self.sent: dict[tuple[str, str], CtiPresence] = {}
         self._dirty: set[str] = set()
-        self._flush: asyncio.Handle | None = None
+        self._flush: asyncio.TimerHandle | None = None
+        self._languages = {u.jid: u.language for u in gateway.config.users if u.jid}
+        self.stanzas = 0  # presence stanzas written, for the benchmarks
+        self._inflight = False
 
     async def load(self) -> None:
         for contact, jid in await self.gw.store.subscriptions():
@@ -115,8 +149,10 @@ class Roster:
     def on_session_start(self, _: Any) -> None:
         """After every (re)connect, everyone gets every presence again."""
         self.sent.clear()
+        out: list[str] = []
         for contact in list(self.subscribers):
-            self.push(contact, force=True)
+            self.push(contact, force=True, out=out)
+        self._write(out)
 
     # -- outgoing presence -----------------------------------------------------------------
 
@@ -135,49 +171,84 @@ class Roster:
         jid: str,
         *,
         force: bool = False,
-        cache: dict[str, CtiPresence] | None = None,
+        cache: dict[str, tuple[CtiPresence, str]] | None = None,
+        out: list[str] | None = None,
     ) -> None:
+        """Send ``contact``'s presence to ``jid`` unless it already has it.
+
+        Stanzas are written as prepared XML (a presence is sent thousands of times a
+        second on a busy board): ``out`` collects them for one write per burst.
+        """
         gw = self.gw
         if not gw.xmpp.online.is_set():
             return
-        user = gw.config.user_by_jid(jid)
-        language = user.language if user is not None else "en"
-        if cache is not None and language in cache:
-            presence = cache[language]
-        else:
+        language = self._languages.get(jid, "en")
+        cache = {} if cache is None else cache
+        prepared = cache.get(language)
+        if prepared is None:
             presence = self.presence_of(contact, language)
-            if cache is not None:
-                cache[language] = presence
+            nick = gw.jids.display_name(contact) if contact else "ctibot"
+            prepared = cache[language] = (presence, presence_body(presence, nick))
+        presence, body = prepared
         key = (contact, jid)
         if not force and self.sent.get(key) == presence:
             return
         self.sent[key] = presence
         frm = f"{contact}@{gw.jids.domain}" if contact else gw.jids.domain
-        gw.xmpp.make_presence(
-            pto=jid,
-            pfrom=frm,
-            pshow=presence.show,
-            pstatus=presence.status,
-            ptype=None if presence.available else "unavailable",
-            pnick=gw.jids.display_name(contact) if contact else "ctibot",
-        ).send()
+        kind = "" if presence.available else " type='unavailable'"
+        stanza = f"<presence from='{xml_attr(frm)}' to='{xml_attr(jid)}'{kind}>{body}</presence>"
+        self.stanzas += 1
+        if out is not None:
+            out.append(stanza)
+        else:
+            gw.xmpp.send_raw(stanza)
 
-    def push(self, contact: str, *, force: bool = False) -> None:
-        cache: dict[str, CtiPresence] = {}
+    def push(self, contact: str, *, force: bool = False, out: list[str] | None = None) -> None:
+        cache: dict[str, tuple[CtiPresence, str]] = {}
+        mine = out if out is not None else []
         for jid in list(self.subscribers.get(contact, ())):
-            self.send(contact, jid, force=force, cache=cache)
+            self.send(contact, jid, force=force, cache=cache, out=mine)
+        if out is None:
+            self._write(mine)
+
+    def _write(self, stanzas: list[str]) -> None:
+        if stanzas and self.gw.xmpp.online.is_set():
+            try:
+                self.gw.xmpp.send_raw("".join(stanzas))
+            except Exception as exc:  # the stream dropped: presences go again at reconnect
+                log.info("XMPP: presence not sent (%s)", exc)
 
     def mark(self, contacts: Iterable[str]) -> None:
-        """Recompute these contacts soon (changes in one burst of events coalesce)."""
+        """Recompute these contacts soon: changes within PRESENCE_DELAY coalesce."""
         self._dirty.update(contacts)
         if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_soon(self._push_dirty)
+            self._flush = asyncio.get_running_loop().call_later(PRESENCE_DELAY, self._push_dirty)
 
     def _push_dirty(self) -> None:
         self._flush = None
+        if self._inflight:
+            return  # the end of the batch in flight flushes again
         dirty, self._dirty = self._dirty, set()
+        out: list[str] = []
         for contact in dirty:
-            self.push(contact)
+            self.push(contact, out=out)
+        self._write(out)
+        if len(out) >= BATCH_MARK:
+            self._inflight = True
+            asyncio.get_running_loop().create_task(self._drained())
+
+    async def _drained(self) -> None:
+        gw = self.gw
+        try:
+            await gw.xmpp.plugin["xep_0199"].send_ping(
+                JID(gw.jids.users_domain), ifrom=JID(gw.jids.domain), timeout=5
+            )
+        except Exception as exc:  # a timeout or an error reply: the batch is gone anyway
+            log.debug("XMPP: presence batch marker: %s", exc)
+        finally:
+            self._inflight = False
+            if self._dirty and self._flush is None:
+                self._flush = asyncio.get_running_loop().call_later(0, self._push_dirty)
 
     def contacts_of_extensions(self, extensions: Iterable[str]) -> set[str]:
         found: set[str] = set()
