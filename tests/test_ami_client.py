@@ -226,3 +226,14 @@ async def test_actions_fail_fast_when_not_connected(pbx: DemoPbx) -> None:
 def test_config_is_immutable_and_repr_hides_the_secret() -> None:
     config = PbxConfig(secret="top-secret")
     assert "top-secret" not in repr(replace(config, port=1))
+
+
+async def test_fully_booted_without_a_reconnect_resyncs(ctibot: Harness, pbx: DemoPbx) -> None:
+    # Asterisk sends FullyBooted again when it finishes booting (e.g. after a reload
+    # while ctibot stayed connected): the state is read again from scratch.
+    await pbx.inject(
+        b"Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 4\r\n"
+        b"LastReload: 0\r\nStatus: Fully Booted\r\n\r\n"
+    )
+    await ctibot.until(lambda: ctibot.client.resyncs == 2)
+    assert ctibot.client.connected and len(ctibot.of(ev.PbxResynced)) == 2

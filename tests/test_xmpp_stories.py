@@ -220,3 +220,16 @@ async def test_bob_joins_his_queue_when_he_comes_online_and_leaves_when_he_goes(
     assert state.snapshot()["queues"]["support"]["members"]["202"]["dynamic"] is True
     await office.logout("bob")
     await until(lambda: "202" not in state.snapshot()["queues"]["support"]["members"])
+
+
+async def test_stanzas_from_other_domains_are_ignored(office: Office) -> None:
+    gateway = office.app.xmpp  # type: ignore[union-attr]
+    sent: list[object] = []
+    gateway.xmpp.send_raw = sent.append  # nothing may leave, by either path
+    gateway.xmpp.send = lambda stanza, *a, **k: sent.append(stanza)
+    msg = gateway.xmpp.make_message(
+        mto=COMPONENT, mfrom="alice@evil.example/x", mbody="call 202", mtype="chat"
+    )
+    await gateway.chat.on_message(msg)
+    await asyncio.sleep(0.2)
+    assert sent == [] and not office.pbx.channels_of("201")
