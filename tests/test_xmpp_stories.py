@@ -233,3 +233,18 @@ async def test_stanzas_from_other_domains_are_ignored(office: Office) -> None:
     await gateway.chat.on_message(msg)
     await asyncio.sleep(0.2)
     assert sent == [] and not office.pbx.channels_of("201")
+
+
+async def test_a_queue_call_rings_two_agents_and_the_one_who_misses_it_is_told(
+    office: Office,
+) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    office.pbx.phone("201").answer_after = 2.0  # alice picks up; bob's phone keeps ringing
+    office.pbx.phone("202").answer_after = None
+    office.pbx.inbound_call("0612345678", "ACME Corp", "5550100")  # the DID of queue sales
+    await until(lambda: any("queue sales" in t for t in alice.texts()))
+    await until(lambda: any("coda sales" in t for t in bob.texts()))
+    assert any("ACME Corp <0612345678>" in t for t in alice.texts())
+    await until(lambda: any("ha risposto Alice Anders" in t for t in bob.texts()))
+    assert not any("answered by" in t for t in alice.texts())  # she answered it herself

@@ -30,7 +30,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ringing": "📞 {who} ti sta chiamando sul {ext}{queue}.\n"
         "Rispondi: riaggancia · trasferisci <numero> · parcheggia",
         "queue": " (coda {queue})",
-        "elsewhere": "✔ La chiamata di {who} ha risposto {by}.",
+        "elsewhere": "✔ Alla chiamata di {who} ha risposto {by}.",
         "missed": "✖ Chiamata persa da {who} alle {at}.",
         "summary": "Mentre eri assente hai perso {n} chiamata/e:",
         "line": "• {who} alle {at}",
@@ -96,7 +96,12 @@ class Popups:
             if event.extension is not None and event.extension in popup.user.extensions:
                 continue  # they answered it themselves
             if self.gw.is_online(popup.user):
-                by = self.gw.jids.display_name(event.answered_by) if event.answered_by else "?"
+                owner = self.gw.jids.owner(event.answered_by) if event.answered_by else None
+                by = (
+                    f"{owner.fullname} ({event.answered_by})"
+                    if owner is not None
+                    else event.answered_by or "?"
+                )
                 self.gw.send_chat(
                     popup.user, _t(popup.user, "elsewhere", who=popup.who, by=by), transient=True
                 )
