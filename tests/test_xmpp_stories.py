@@ -248,3 +248,40 @@ async def test_a_queue_call_rings_two_agents_and_the_one_who_misses_it_is_told(
     assert any("ACME Corp <0612345678>" in t for t in alice.texts())
     await until(lambda: any("ha risposto Alice Anders" in t for t in bob.texts()))
     assert not any("answered by" in t for t in alice.texts())  # she answered it herself
+
+
+async def test_forward_from_chat_shows_in_the_roster(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V202) is not None)
+    reply = await bob.ask("inoltro segreteria")
+    assert office.pbx.office.astdb.get("CF", "202") == "vmu202", reply
+    await until(lambda: (alice.show_of(V202) or ("", "", ""))[2] == "Forwarded to voicemail")
+    await bob.ask("inoltro off")
+    assert office.pbx.office.astdb.get("CF", "202") is None
+
+
+async def test_adhoc_queue_form_pauses_alice_in_sales(office: Office) -> None:
+    alice = await office.login("alice")
+    adhoc = alice.client.plugin["xep_0050"]
+    started = await adhoc.send_command(COMPONENT, "queue")
+    form = started["command"]["form"]
+    fields = form.get_fields()
+    assert fields["queues"]["type"] == "list-multi"
+    assert "sales" in [o["value"] for o in fields["queues"]["options"]]
+    submit = alice.client.plugin["xep_0004"].make_form(ftype="submit")
+    submit.add_field(var="action", value="pause")
+    submit.add_field(var="queues", ftype="list-multi", value=["sales"])
+    submit.add_field(var="reason", value="Lunch")
+    done = await adhoc.send_command(
+        COMPONENT,
+        "queue",
+        sessionid=started["command"]["sessionid"],
+        action="complete",
+        payload=submit,
+    )
+    assert "sales" in done["command"]["notes"][0][1]
+    state = office.app.state  # type: ignore[union-attr]
+    await until(lambda: state.snapshot()["queues"]["sales"]["members"]["201"]["paused"])
+    assert state.snapshot()["queues"]["sales"]["members"]["201"]["reason"] == "Lunch"
