@@ -285,3 +285,26 @@ async def test_adhoc_queue_form_pauses_alice_in_sales(office: Office) -> None:
     state = office.app.state  # type: ignore[union-attr]
     await until(lambda: state.snapshot()["queues"]["sales"]["members"]["201"]["paused"])
     assert state.snapshot()["queues"]["sales"]["members"]["201"]["reason"] == "Lunch"
+
+
+async def test_each_user_sees_only_the_adhoc_commands_they_may_run(office: Office) -> None:
+    from dataclasses import replace
+
+    await office.stop_ctibot()
+    alice, bob, dave = office.config.users
+    profiles = {**office.config.profiles, "reception": frozenset({"call", "dnd"})}
+    await office.start_ctibot(
+        users=(alice, replace(bob, profile="reception"), dave), profiles=profiles
+    )
+    commands = "http://jabber.org/protocol/commands"
+
+    async def nodes(name: str) -> set[str]:
+        person = await office.login(name)
+        items = await person.client.plugin["xep_0030"].get_items(jid=COMPONENT, node=commands)
+        return {item[1] for item in items["disco_items"]["items"]}
+
+    assert {"call", "dnd", "forward", "queue"} <= await nodes("alice")
+    bob_nodes = await nodes("bob")
+    assert "call" in bob_nodes and "dnd" in bob_nodes
+    assert "forward" not in bob_nodes and "queue" not in bob_nodes
+    assert await nodes("carol") == set()  # not a ctibot user

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slixmpp import Iq
+from slixmpp import JID, Iq
+from slixmpp.plugins.xep_0030.stanza import DiscoItems
 
-from ctibot.commands import form_for, registry, run_form, translate
+from ctibot.commands import adhoc_commands_for, form_for, registry, run_form, translate
 from ctibot.commands.base import Form
 
 if TYPE_CHECKING:
     from ctibot.xmpp.gateway import XmppGateway
 
 log = logging.getLogger("ctibot.xmpp")
+COMMANDS_NODE = "http://jabber.org/protocol/commands"
 
 
 class AdhocCommands:
@@ -31,6 +33,8 @@ class AdhocCommands:
             return
         self._added = True
         adhoc = self.gw.xmpp.plugin["xep_0050"]
+        disco = self.gw.xmpp.plugin["xep_0030"]
+        disco.api.register(self._visible_items, "get_items", self.gw.jids.domain, COMMANDS_NODE)
         for cmd in registry:
             if cmd.adhoc:
                 adhoc.add_command(
@@ -39,6 +43,23 @@ class AdhocCommands:
                     name=cmd.label("en"),
                     handler=self._starter(cmd.name),
                 )
+
+    def _visible_items(self, jid: Any, node: Any, ifrom: Any, data: Any) -> Any:
+        """The command list each user sees holds only the commands they may run."""
+        disco = self.gw.xmpp.plugin["xep_0030"]
+        items = disco.static.get_items(jid, node, ifrom, data)
+        user = self.gw.jids.sender(JID(ifrom)) if ifrom else None
+        allowed = (
+            {c.name for c in adhoc_commands_for(self.gw.config, user)}
+            if user is not None
+            else set()
+        )
+        visible = DiscoItems()
+        visible["node"] = node
+        for item_jid, item_node, name in items["items"]:
+            if item_node in allowed:
+                visible.add_item(item_jid, item_node, name)
+        return visible
 
     def _starter(self, name: str) -> Any:
         async def start(iq: Iq, session: dict[str, Any]) -> dict[str, Any]:
