@@ -26,6 +26,7 @@ _HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")
 _AMI_USER = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _CONTEXT = re.compile(r"^[A-Za-z0-9_.-]{1,79}$")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+_DEVICE = re.compile(r"^[A-Za-z0-9]{1,10}/[A-Za-z0-9_.@-]{1,80}$")
 
 
 class ConfigError(ValueError):
@@ -92,6 +93,7 @@ class UserConfig:
     language: str = "en"
     profile: str = DEFAULT_PROFILE
     auto_queue_login: bool = False  # log in/out of queues as they come online/go offline
+    devices: tuple[str, ...] = ()  # other phones of the user's first extension, e.g. PJSIP/91201
 
     @property
     def default_extension(self) -> str:
@@ -120,6 +122,7 @@ class Config:
                     extensions.append(ext)
                 if user.mobile:
                     mobiles[ext] = user.mobile
+        devices = {d: u.default_extension for u in self.users for d in u.devices}
         p = self.pbx
         return PbxLayout(
             extensions=tuple(extensions),
@@ -132,6 +135,7 @@ class Config:
             parking_lot=p.parking_lot,
             parking_exten=p.parking_exten,
             mobiles=mobiles,
+            devices=devices,
         )
 
     def user_by_name(self, name: str) -> UserConfig | None:
@@ -350,6 +354,7 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
             lambda v: bool(_USERNAME.match(v)),
         )
         auto_queue = s.get("auto_queue_login", bool, "true or false", False)
+        devices = s.strings("devices", 'a list of devices such as ["PJSIP/91201"]', _DEVICE, ())
         s.finish()
         if name in seen:
             raise ConfigError(f"{path}: [[users]]: user {name!r} is defined twice")
@@ -365,6 +370,7 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
                 language,
                 profile,
                 auto_queue,
+                devices,
             )
         )
     return tuple(users)
@@ -473,7 +479,15 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     xmpp = _load_xmpp(path, data["xmpp"]) if "xmpp" in data else None
     database = _load_database(path, data.get("database", {}))
     jids: dict[str, str] = {}
+    device_owner: dict[str, str] = {}
     for user in users:
+        for device in user.devices:
+            if device in device_owner:
+                raise ConfigError(
+                    f"{path}: [[users]] {user.name!r}.devices: {device} already "
+                    f"belongs to {device_owner[device]!r}"
+                )
+            device_owner[device] = user.name
         if user.profile not in profiles:
             raise ConfigError(
                 f"{path}: [[users]] {user.name!r}.profile: no profile "

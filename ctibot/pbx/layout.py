@@ -35,6 +35,9 @@ class PbxLayout:
     parking_lot: str = "default"
     parking_exten: str = "700"
     mobiles: dict[str, str] = field(default_factory=dict)  # extension -> user's mobile number
+    #: A user's other phones (softphone, mobile app, a second desk phone) that FreePBX
+    #: names apart from the main one, e.g. PJSIP/91201 for extension 201: device -> extension.
+    devices: dict[str, str] = field(default_factory=dict)
 
     def device_of(self, extension: str) -> str:
         """The device (channel prefix) of an extension's phone."""

@@ -73,6 +73,7 @@ class ChannelNaming:
 
     __slots__ = (
         "_device_re",
+        "_devices",
         "_extensions",
         "_hint_suffix",
         "_internal_suffix",
@@ -85,6 +86,7 @@ class ChannelNaming:
         prefix, _, suffix = layout.device_template.partition("{extension}")
         self._device_re = re.compile(re.escape(prefix) + r"([0-9]{1,15})" + re.escape(suffix) + "$")
         self._extensions = frozenset(layout.extensions)
+        self._devices = dict(layout.devices)
         self._hint_suffix = "@" + layout.hint_context
         self._queue_suffix = "@" + layout.queue_context
         self._internal_suffix = "@" + layout.internal_context
@@ -109,6 +111,9 @@ class ChannelNaming:
 
     def extension_of_device(self, device: str) -> str | None:
         """The extension whose phone ``device`` is (``PJSIP/201``, ``Custom:201``, template)."""
+        extra = self._devices.get(device)
+        if extra is not None:
+            return extra
         match = self._device_re.match(device)
         if match:
             number = match.group(1)
