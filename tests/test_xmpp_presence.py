@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from ctibot.config import UserConfig
+from pathlib import Path
+
+from ctibot.config import Config, UserConfig
 from ctibot.demo.server import DemoPbx
+from ctibot.services import Services
 from ctibot.xmpp.presence import Presence, PresenceView
 
 from harness import Harness, ctibot, pbx
 
 __all__ = ["ctibot", "pbx"]
 
-NAMES = {"201": "Alice Anders", "202": "Bob Brown", "203": "Carol Clark"}
+USERS = (
+    UserConfig("alice", "Alice Anders", ("201",)),
+    UserConfig("bob", "Bob Brown", ("202",)),
+    UserConfig("carol", "Carol Clark", ("203",)),
+    UserConfig("dave", "Dave Davis", ("204",), mobile="3331234567"),
+)
 
 
 def view(h: Harness) -> PresenceView:
-    return PresenceView(h.state, NAMES.get, {"204": "3331234567"}.get)
+    config = Config(path=Path("office.toml"), pbx=h.config, users=USERS)
+    return PresenceView(Services(config, h.state, h.client, publish=h.bus.publish_all))
 
 
 async def test_idle_ringing_and_on_a_call(ctibot: Harness, pbx: DemoPbx) -> None:

@@ -42,6 +42,9 @@ class InfoQueries(ServiceBase):
                 party, name = call.caller_number, call.caller_name
             else:
                 party, name = call.callee, None
+            if name is None and party:
+                owner = self.config.user_by_extension(party)
+                name = owner.fullname if owner else None
             out.append(
                 CurrentCall(
                     call_id=call.id,
@@ -93,8 +96,26 @@ class InfoQueries(ServiceBase):
         calls = self.current_calls(user)
         talking = next((c.party_name or c.party for c in calls if c.state != "ringing"), None)
         return UserPresence(
-            user.name, user.fullname, user.extensions, presence, phone, forward, talking
+            user.name,
+            user.fullname,
+            user.extensions,
+            presence,
+            phone,
+            forward,
+            talking,
+            tuple(calls),
         )
+
+    def presence_of_extension(self, extension: str) -> UserPresence:
+        """The same for one phone (its owner's name and mobile, only that extension)."""
+        owner = self.config.user_by_extension(extension)
+        phone = UserConfig(
+            extension,
+            owner.fullname if owner else extension,
+            (extension,),
+            mobile=owner.mobile if owner else None,
+        )
+        return self.presence_of(phone)
 
     async def who(self, user: UserConfig, name: str | None = None) -> list[UserPresence]:
         """Every user (or those matching ``name``) and their state."""

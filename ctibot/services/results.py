@@ -92,6 +92,7 @@ class UserPresence:
     phone: str  # ringing | busy | onhold | idle | offline | unknown
     forward: str | None = None
     talking_with: str | None = None
+    calls: tuple[CurrentCall, ...] = ()  # the current calls behind ``phone``, as the user sees them
 
 
 @dataclass(frozen=True, slots=True)

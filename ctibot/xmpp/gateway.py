@@ -43,7 +43,7 @@ class XmppGateway:
         self.store = store
         self.ami_connected = ami_connected  # () -> bool
         self.jids = VirtualJids(config)
-        self.view = PresenceView(state, self._name_of, self._mobile_of)
+        self.view = PresenceView(services)
         self.xmpp = CtiComponent(config.xmpp)
         self.roster = Roster(self)
         self.users = UserPresence(self)
@@ -79,14 +79,6 @@ class XmppGateway:
         return vcard
 
     # -- helpers the parts share -------------------------------------------------------------
-
-    def _name_of(self, number: str) -> str | None:
-        user = self.jids.owner(number)
-        return user.fullname if user is not None else None
-
-    def _mobile_of(self, extension: str) -> str | None:
-        user = self.jids.owner(extension)
-        return user.mobile if user is not None else None
 
     def is_online(self, user: UserConfig) -> bool:
         """Worth sending a live notification: online, or presence unknown (the server decides)."""

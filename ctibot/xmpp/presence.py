@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ctibot.config import UserConfig
-from ctibot.pbx.model import Call
-from ctibot.pbx.state import PbxState
-
-#: Telephony states, most significant first (PBX-CONVENTIONS: busy > ringing > hold > online).
-PRECEDENCE = ("busy", "ringing", "onhold", "idle", "unknown", "unavailable")
+from ctibot.services import Services
+from ctibot.services.results import CurrentCall, UserPresence
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -63,90 +60,75 @@ def _clock(epoch: float) -> str:
     return time.strftime("%H:%M", time.localtime(epoch))
 
 
+def _who(call: CurrentCall) -> str | None:
+    name, number = call.party_name, call.party
+    if name and number and name != number:
+        return f"{name} ({number})"
+    return name or number
+
+
 class PresenceView:
-    """Computes presences from a PbxState; ``name_of(number)`` names a colleague's extension."""
+    """Renders the service layer's presence (``Services.presence_of``) as XMPP presence.
 
-    def __init__(
-        self,
-        state: PbxState,
-        name_of: Callable[[str], str | None],
-        mobile_of: Callable[[str], str | None],
-    ) -> None:
-        self.state = state
-        self.name_of = name_of
-        self.mobile_of = mobile_of
+    What a person or a phone is doing is derived once, in the service layer, for
+    every surface; this only chooses ``show`` and writes the status text.
+    """
 
-    def _who(self, number: str | None, name: str | None) -> str | None:
-        if not number and not name:
-            return None
-        name = name or (self.name_of(number) if number else None)
-        if name and number and name != number:
-            return f"{name} ({number})"
-        return name or number
-
-    def _call_of(self, extension: str) -> Call | None:
-        """The extension's current call (the most recent one if several)."""
-        found: Call | None = None
-        for call in self.state.calls.values():
-            for channel in call.channels.values():
-                if channel.extension == extension or channel.leg_of == extension:
-                    if found is None or call.started_at > found.started_at:
-                        found = call
-                    break
-        return found
-
-    def _other_party(self, call: Call, extension: str) -> str | None:
-        if call.caller_number == extension:
-            other = call.ended_with or call.answered_by or call.callee
-            return self._who(other, None)
-        return self._who(call.caller_number, call.caller_name)
-
-    def _forward_text(self, extension: str, destination: str, language: str) -> str:
-        if destination.startswith("vmu"):
-            where = _text(language, "voicemail")
-        elif destination == self.mobile_of(extension):
-            where = _text(language, "mobile")
-        else:
-            where = self._who(destination, None) or destination
-        return _text(language, "forward", where=where)
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     def of_extensions(
         self, extensions: Iterable[str], language: str, pbx_up: bool = True
     ) -> Presence:
-        """The presence of a phone, or of a person over all their phones."""
-        numbers = list(extensions)
+        """The presence of a phone (one extension) or of a person (all of theirs)."""
         if not pbx_up:
             return Presence(True, "xa", _text(language, "unknown"))
-        lines = [self.state.extensions.get(n) for n in numbers]
-        statuses = [line.status if line is not None else "unknown" for line in lines]
-        status = min(statuses, key=lambda s: PRECEDENCE.index(s) if s in PRECEDENCE else 4)
-        if status in ("busy", "ringing", "onhold"):
-            extension = numbers[statuses.index(status)]
-            call = self._call_of(extension)
-            who = self._other_party(call, extension) if call is not None else None
-            if status == "ringing":
-                text = (
-                    _text(language, "ringing", who=who) if who else _text(language, "ringing_anon")
-                )
-                return Presence(True, "away", text)
-            if status == "onhold":
-                return Presence(True, "xa", _text(language, "onhold", who=who or "?"))
-            since = _clock(call.answered_at or call.started_at) if call is not None else "?"
-            text = (
-                _text(language, "busy", who=who, since=since)
-                if who
-                else _text(language, "busy_anon", since=since)
-            )
-            return Presence(True, "xa", text)
-        if status == "unavailable":
-            return Presence(False, None, _text(language, "unregistered"))
-        if any(line is not None and line.dnd for line in lines):
-            return Presence(True, "dnd", _text(language, "dnd"))
-        main = lines[0] if lines else None
-        if main is not None and main.forward.get("unconditional"):
-            text = self._forward_text(numbers[0], main.forward["unconditional"] or "", language)
-            return Presence(True, "away", text)
-        return Presence(True, None, _text(language, "available"))
+        numbers = tuple(extensions)
+        if len(numbers) == 1:
+            data = self.services.presence_of_extension(numbers[0])
+        else:
+            owner = self.services.config.user_by_extension(numbers[0]) if numbers else None
+            data = self.services.presence_of(owner or UserConfig("?", "?", numbers))
+        return render(data, language)
 
     def of_user(self, user: UserConfig, language: str, pbx_up: bool = True) -> Presence:
-        return self.of_extensions(user.extensions, language, pbx_up)
+        if not pbx_up:
+            return Presence(True, "xa", _text(language, "unknown"))
+        return render(self.services.presence_of(user), language)
+
+
+def render(data: UserPresence, language: str) -> Presence:
+    """show + status text for one presence, in one language."""
+    phone = data.phone
+    if phone in ("ringing", "busy", "onhold"):
+        wanted = "ringing" if phone == "ringing" else None
+        call = next(
+            (c for c in data.calls if (c.state == "ringing") == (wanted is not None)),
+            data.calls[0] if data.calls else None,
+        )
+        who = _who(call) if call is not None else None
+        if phone == "ringing":
+            text = _text(language, "ringing", who=who) if who else _text(language, "ringing_anon")
+            return Presence(True, "away", text)
+        if phone == "onhold":
+            return Presence(True, "xa", _text(language, "onhold", who=who or "?"))
+        since = _clock(call.since) if call is not None else "?"
+        text = (
+            _text(language, "busy", who=who, since=since)
+            if who
+            else _text(language, "busy_anon", since=since)
+        )
+        return Presence(True, "xa", text)
+    if phone == "offline":
+        return Presence(False, None, _text(language, "unregistered"))
+    if data.presence == "dnd":
+        return Presence(True, "dnd", _text(language, "dnd"))
+    if data.forward:
+        if data.presence == "voicemail":
+            where = _text(language, "voicemail")
+        elif data.presence == "cellphone":
+            where = _text(language, "mobile")
+        else:
+            where = data.forward
+        return Presence(True, "away", _text(language, "forward", where=where))
+    return Presence(True, None, _text(language, "available"))
