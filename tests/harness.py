@@ -14,7 +14,14 @@ from ctibot.demo.server import DemoPbx
 from ctibot.pbx.ami import AmiClient
 from ctibot.pbx.state import PbxState
 
-SCALE = 0.05  # one simulated second lasts 50 ms
+SCALE = 0.05
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+    """Wait (bounded) until ``predicate()`` holds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)  # one simulated second lasts 50 ms
 
 
 class Harness:
@@ -46,9 +53,7 @@ class Harness:
         return [e for e in self.events if isinstance(e, kind)]
 
     async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.01)
+        await until(predicate, timeout)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppCon
 from ctibot.demo.server import DemoPbx
 from ctibot.xmpp.servers import EjabberdServer, ProsodyServer
 
+from harness import until
 from xmpp_fixtures import (
     ACCOUNTS,
     COMPONENT,
@@ -58,12 +59,6 @@ class Person:
         await self.say(body, to)
         await until(lambda: len(self.texts()) > before, timeout)
         return self.texts()[before]
-
-
-async def until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def office_config(pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path) -> Config:

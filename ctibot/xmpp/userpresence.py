@@ -79,19 +79,16 @@ class UserPresence:
             return  # logging in available says nothing about a DND set on the phone
         if before == dnd:
             return
-        pbx_dnd = all(
-            (line := self.gw.state.extensions.get(ext)) is not None and line.dnd
-            for ext in user.extensions
-        )
-        if pbx_dnd == dnd:
-            return  # compare before write: no ping-pong
         try:
-            await self.gw.services.set_dnd(user, dnd)
+            # The service compares with the PBX before writing: no ping-pong.
+            result = await self.gw.services.set_dnd(user, dnd)
+        except Exception as exc:  # a PBX error must not break presence handling
+            log.warning("XMPP: DND for %s not changed: %s", user.name, exc)
+            return
+        if result.changed:
             log.info(
                 "XMPP: %s set DND %s from their chat client", user.name, "on" if dnd else "off"
             )
-        except Exception as exc:  # a PBX error must not break presence handling
-            log.warning("XMPP: DND for %s not changed: %s", user.name, exc)
 
     async def _auto_queue(self, user: UserConfig, online: bool) -> None:
         """F9: users with ``auto_queue_login`` join their queues online, leave them offline."""
