@@ -114,18 +114,24 @@ async def test_inbound_trunk_call_ends_after_talk_time() -> None:
 
 async def test_trunk_limits_give_congestion() -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
-        outcomes = []
-        for ext in ("201", "202", "203", "204", "205", "206", "207"):
-            pbx.call(ext, "0612345678")
-            placed = len(outcomes)
-            await until(lambda placed=placed: len(pbx.engine.channels) > 2 * placed)
-            outcomes.append(ext)
-        await asyncio.sleep(0.1)
+        client = RawAmiClient()
+        await client.login(pbx.port)
         a, b = pbx.office.trunks
+        in_use = lambda: pbx.engine.trunk_in_use(a) + pbx.engine.trunk_in_use(b)  # noqa: E731
+        callers = ("201", "202", "203", "204", "205", "206")
+        for placed, ext in enumerate(callers, start=1):
+            pbx.call(ext, "0612345678")
+            await until(lambda placed=placed: in_use() == placed)
         assert (pbx.engine.trunk_in_use(a), pbx.engine.trunk_in_use(b)) == (4, 2)
-        # The seventh caller got congestion: only six phones are still in a call.
-        await until(lambda: sum(1 for e in outcomes if phone_channels(pbx, e)) == 6)
-        assert phone_channels(pbx, "207") == []
+        # The seventh caller's phone answers, the dial gets congestion and it is hung up.
+        assert await asyncio.wait_for(pbx.call("207", "0612345678"), 2) == "ANSWER"
+        hangup = await client.wait_for(
+            lambda m: m.get("Event") == "Hangup" and m.get("Channel", "").startswith("PJSIP/207-")
+        )
+        assert hangup["Cause"] == "34"  # Circuit/channel congestion
+        await until(lambda: phone_channels(pbx, "207") == [])
+        assert in_use() == 6
+        assert all(phone_channels(pbx, ext) for ext in callers)
 
 
 async def test_queue_ringall_first_answer_wins() -> None:
