@@ -12,11 +12,12 @@ from typing import Any
 
 from ctibot.app import CtiApp
 from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
-from ctibot.demo.office import Office
+from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
 
 DEMO_SECRET = "demo-secret"
+SOFTPHONE = "PJSIP/91208"
 
 
 def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECRET) -> Config:
@@ -27,7 +28,8 @@ def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECR
         name = user.fullname.split()[0].lower()
         if any(u.name == name for u in users):
             name = f"{name}{ext}"
-        users.append(UserConfig(name, user.fullname, (ext,), user.mobile))
+        devices = tuple(user.other_phones)
+        users.append(UserConfig(name, user.fullname, (ext,), user.mobile, devices=devices))
     pbx = PbxConfig(
         port=port,
         username="cti",
@@ -88,6 +90,9 @@ def config_toml(config: Config) -> str:
         ]
         if user.jid:
             lines.append(f'jid = "{user.jid}"')
+        if user.devices:
+            devices = ", ".join(f'"{d}"' for d in user.devices)
+            lines.append(f"devices = [{devices}]")
     return "\n".join(lines) + "\n"
 
 
@@ -201,7 +206,12 @@ def _login_help(config: Config, server: Any) -> str:
 
 
 async def run_demo(args: argparse.Namespace) -> int:
-    office = Office() if args.extensions == 8 else Office.generate(args.extensions, 2)
+    if args.extensions == 8:
+        office = Office()
+        # Henry's softphone rings with his desk phone; the desk phone takes the calls.
+        office.add_device("208", SOFTPHONE, Phone(answer_after=None))
+    else:
+        office = Office.generate(args.extensions, 2)
     pbx = DemoPbx(office, port=args.ami_port, secret=DEMO_SECRET, traffic=not args.no_traffic)
     await pbx.start()
     workdir = Path.cwd() / "var" / "demo"
@@ -220,6 +230,11 @@ async def run_demo(args: argparse.Namespace) -> int:
     exts = list(office.users)
     first, last = office.parking_slots
     traffic = "are off" if args.no_traffic else "come and go"
+    softphone = "".join(
+        f"\n                   {ext} also rings on {', '.join(user.other_phones)} (a softphone)"
+        for ext, user in office.users.items()
+        if user.other_phones
+    )
     xmpp_help = _login_help(config, server) if server is not None else "  XMPP             off"
     print(
         f"""
@@ -227,7 +242,7 @@ ctibot demo is running.
   Demo PBX (AMI)   127.0.0.1:{pbx.port}   user "cti", secret "{DEMO_SECRET}"
                    (any AMI tool can connect: telnet 127.0.0.1 {pbx.port})
   Office           {len(exts)} extensions {exts[0]}–{exts[-1]}, queues {queues},
-                   parking {office.parking_exten} (slots {first}–{last}), trunks {trunks}
+                   parking {office.parking_exten} (slots {first}–{last}), trunks {trunks}{softphone}
 {xmpp_help}
   ctibot config    {config_path}
   PBX state now    ctibot snapshot --config {config_path}

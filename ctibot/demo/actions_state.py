@@ -297,11 +297,15 @@ async def pjsip_show_endpoints(s: AmiSession, msg: dict, aid: str | None) -> Non
     documentation: no capture has this list)."""
     e, office = s.pbx.engine, s.pbx.office
     rows: list[tuple[str, str, int, str]] = []
-    for ext, user in office.users.items():
-        if office.device(ext).startswith("PJSIP/"):
-            contact = f"{ext}/sip:{ext}@127.0.0.1:5062" if user.phone.registered else ""
-            active = sum(1 for c in e.channels.values() if c.extension == ext and c.partner is None)
-            rows.append((ext, e.phone_state(ext), active, contact))
+    for ext in office.users:
+        for device in office.devices_of(ext):
+            if not device.startswith("PJSIP/"):
+                continue
+            name = device.split("/", 1)[1]
+            phone = office.phone_of(device)
+            contact = f"{name}/sip:{name}@127.0.0.1:5062" if phone and phone.registered else ""
+            active = sum(1 for c in e.channels.values() if c.device == device and not c.dead)
+            rows.append((name, e.phone_state(ext, device), active, contact))
     for trunk in office.trunks:
         if trunk.device.startswith("PJSIP/"):
             name = trunk.device.split("/", 1)[1]

@@ -72,10 +72,10 @@ class CallEngine:
         from ctibot.demo.dialplan import Dialplan  # the dialplan needs the engine
 
         self.dialplan = Dialplan(self)
-        for ext, user in office.users.items():
-            self.device_states[office.state_device(ext)] = (
-                "NOT_INUSE" if user.phone.registered else "UNAVAILABLE"
-            )
+        for ext in office.users:
+            for device in self.state_devices(ext):
+                phone = office.phone_of(device) or office.users[ext].phone
+                self.device_states[device] = "NOT_INUSE" if phone.registered else "UNAVAILABLE"
         for ext in office.users:
             self.ext_states[ext] = self.hint_state(ext)
 
@@ -251,15 +251,23 @@ class CallEngine:
         )
 
     # -- device and extension states ------------------------------------------
-    def phone_state(self, ext: str) -> str:
+    def state_devices(self, ext: str) -> list[str]:
+        """The devices whose DeviceStateChange follows ``ext``'s phones."""
+        if self.office.lab_mode:
+            return [self.office.state_device(ext)]
+        return self.office.devices_of(ext)
+
+    def phone_state(self, ext: str, device: str | None = None) -> str:
+        """The state of ``ext``'s phones, or of its one ``device``."""
         user = self.office.users.get(ext)
         if user is None:
             return "UNKNOWN"
-        if not user.phone.registered:
+        phone = user.phone if device is None else self.office.phone_of(device) or user.phone
+        if not phone.registered:
             return "UNAVAILABLE"
         inuse = ringing = hold = False
         for ch in self.channels.values():
-            if ch.extension != ext or ch.dead:
+            if ch.extension != ext or ch.dead or (device is not None and ch.device != device):
                 continue
             if ch.state == 6:
                 if ch.on_hold:
@@ -279,7 +287,11 @@ class CallEngine:
         return "NOT_INUSE"
 
     def refresh_device(self, ext: str) -> None:
-        self.set_device_state(self.office.state_device(ext), self.phone_state(ext))
+        if self.office.lab_mode:
+            self.set_device_state(self.office.state_device(ext), self.phone_state(ext))
+            return
+        for device in self.office.devices_of(ext):
+            self.set_device_state(device, self.phone_state(ext, device))
 
     def set_device_state(self, device: str, state: str) -> None:
         """DeviceStateChange, then the hints and queue members that follow the device."""
@@ -361,7 +373,7 @@ class CallEngine:
             ext = device[7:]
         else:
             ext = self.office.extension_of_device(device)
-        if ext in self.office.users and self.office.state_device(ext) == device:
+        if ext in self.office.users and device in self.state_devices(ext):
             return ext
         return None
 

@@ -66,7 +66,7 @@ class Dialplan:
             e.hangup(ch, 1)
             return
         ch.extension = ext
-        phone = user.phone
+        phone = self.office.phone_of(ch.device) or user.phone
         if not phone.registered or phone.congestion:
             e.fail(att, "CONGESTION", 34)
             return
@@ -147,9 +147,9 @@ class Dialplan:
     async def dial_extension(self, ch: Channel, ext: str, depth: int = 0) -> None:
         """FreePBX's sub-dial-ext: DND -> voicemail, CF, then ring; CFB / CFU after."""
         e, db = self.e, self.office.astdb
-        device = self.office.device(ext)
+        devices = self.office.devices_of(ext)
         ch.context, ch.exten, ch.priority = "sub-dial-ext", "s", 8
-        ch.app, ch.appdata = "Dial", f"{device},15,tTkK"
+        ch.app, ch.appdata = "Dial", f"{'&'.join(devices)},15,tTkK"
         ch.variables["DIALEDEXT"] = ext
         if db.get("DND", ext):
             await self.voicemail(ch, ext, "b")
@@ -158,8 +158,11 @@ class Dialplan:
         if forward and depth < 3:
             await self.forward(ch, forward, depth)
             return
-        att = e.dial(ch, device)
-        status = await e.wait(att, self.office.ring_timeout)
+        if len(devices) == 1:
+            att = e.dial(ch, devices[0])
+            status = await e.wait(att, self.office.ring_timeout)
+        else:
+            att, status = await self._ring_all(ch, devices, self.office.ring_timeout)
         ch.variables["DIALSTATUS"] = status
         if ch.dead:
             return
@@ -178,6 +181,28 @@ class Dialplan:
             await self.voicemail(ch, ext, "b" if status == "BUSY" else "u")
         else:
             e.hangup(ch, 17 if status == "BUSY" else 19)
+
+    async def _ring_all(self, ch: Channel, devices: list[str], timeout: float):
+        """``Dial(PJSIP/201&PJSIP/91201)``: every device rings, the first to answer
+        takes the call and the others stop ringing (cause 26, answered elsewhere)."""
+        e = self.e
+        ringing = [(device, e.dial(ch, device)) for device in devices]
+        winner = await self._first_answer(ringing, timeout)
+        for _device, att in ringing:
+            if winner is not None and att is winner[1]:
+                continue
+            if not att.done:
+                e.fail(att, "CANCEL", 26)
+            elif att.result.result() == "ANSWER":
+                e.hangup(att.outer, 26)  # answered in the same instant: too late
+        if winner is not None:
+            return winner[1], "ANSWER"
+        results = {att.result.result() for _device, att in ringing}
+        if results == {"BUSY"}:
+            return ringing[0][1], "BUSY"
+        if results == {"CONGESTION"}:
+            return ringing[0][1], "CHANUNAVAIL"
+        return ringing[0][1], "NOANSWER"
 
     async def forward(self, ch: Channel, target: str, depth: int, kind: str = "CF") -> None:
         """Follow a CF/CFB/CFU: voicemail for ``vmu<box>``, else FreePBX dials
@@ -474,10 +499,13 @@ class Dialplan:
         """``Local/<ext>@from-queue/n``: ring the member's phone for the queue."""
         e = self.e
         own = ch.attempt
-        device = self.office.device(ext)
-        ch.app, ch.appdata = "Dial", f"{device},,tT"
-        att = e.dial(ch, device)
-        status = await e.wait(att, None)
+        devices = self.office.devices_of(ext)
+        ch.app, ch.appdata = "Dial", f"{'&'.join(devices)},,tT"
+        if len(devices) == 1:
+            att = e.dial(ch, devices[0])
+            status = await e.wait(att, None)
+        else:
+            att, status = await self._ring_all(ch, devices, FOREVER)
         if ch.dead:
             return
         if status == "ANSWER":

@@ -30,12 +30,18 @@ class Phone:
 
 @dataclass(slots=True)
 class User:
-    """An office user with one extension and its phone."""
+    """An office user with one extension, its phone and maybe more devices.
+
+    ``other_phones`` are further devices ringing with the desk phone (a
+    softphone, a mobile app), by device name, e.g. ``PJSIP/91201``; add them
+    with :meth:`Office.add_device`.
+    """
 
     extension: str
     fullname: str
     phone: Phone = field(default_factory=Phone)
     mobile: str | None = None
+    other_phones: dict[str, Phone] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -116,10 +122,13 @@ class Office:
     ring_timeout: float = 15.0
     astdb: AstDb = field(default_factory=AstDb)
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+    _other_devices: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.users and not self.queues and not self.trunks:
             self._default()
+        for ext, user in self.users.items():
+            self._other_devices.update(dict.fromkeys(user.other_phones, ext))
         for ext, user in self.users.items():
             self.mailboxes.setdefault(ext, Mailbox(ext, self.voicemail_context, user.fullname))
 
@@ -199,14 +208,41 @@ class Office:
     def device(self, ext: str) -> str:
         return self.device_template.format(extension=ext)
 
+    def devices_of(self, ext: str) -> list[str]:
+        """The devices that ring for ``ext``: the desk phone first, then the others."""
+        return [self.device(ext), *self.users[ext].other_phones]
+
+    def add_device(self, ext: str, device: str, phone: Phone | None = None) -> Phone:
+        """Give ``ext`` another device (``PJSIP/91201``) that rings with its phone."""
+        if self.lab_mode:
+            raise ValueError("the lab's Local/ phones have one device each")
+        if not device.startswith("PJSIP/") or self.extension_of_device(device) is not None:
+            raise ValueError(f"{device}: not a free PJSIP device")
+        phone = phone or Phone()
+        self.users[ext].other_phones[device] = phone
+        self._other_devices[device] = ext
+        return phone
+
+    def phone_of(self, device: str) -> Phone | None:
+        """How the phone behind ``device`` behaves."""
+        ext = self.extension_of_device(device)
+        if ext is None:
+            return None
+        user = self.users[ext]
+        return user.phone if device == self.device(ext) else user.other_phones[device]
+
     def hint(self, ext: str) -> str:
-        return self.hint_template.format(device=self.device(ext), extension=ext)
+        devices = "&".join(self.devices_of(ext))
+        return self.hint_template.format(device=devices, extension=ext)
 
     def state_device(self, ext: str) -> str:
         """The device whose DeviceStateChange follows the phone."""
         return f"Custom:{ext}" if self.lab_mode else self.device(ext)
 
     def extension_of_device(self, device: str) -> str | None:
+        """The extension whose phone ``device`` is (its desk phone or another one)."""
+        if (ext := self._other_devices.get(device)) is not None:
+            return ext
         prefix, _, rest = self.device_template.partition("{extension}")
         if device.startswith(prefix) and device.endswith(rest):
             ext = device[len(prefix) : len(device) - len(rest)] if rest else device[len(prefix) :]
@@ -229,4 +265,5 @@ class Office:
             parking_lot=self.parking_lot,
             parking_exten=self.parking_exten,
             mobiles={e: u.mobile for e, u in self.users.items() if u.mobile},
+            devices={d: e for e, u in self.users.items() for d in u.other_phones},
         )

@@ -401,13 +401,16 @@ class DemoPbx:
         task.add_done_callback(self.engine.tasks.discard)
         return task
 
-    def phone(self, ext: str) -> Phone:
-        """The behaviour of ``ext``'s phone, to change from a test."""
-        return self.office.users[ext].phone
+    def phone(self, ext: str, device: str | None = None) -> Phone:
+        """The behaviour of ``ext``'s phone (or of its other ``device``), to change
+        from a test. Other devices are added to the office before the PBX starts:
+        :meth:`Office.add_device`."""
+        user = self.office.users[ext]
+        return user.phone if device is None else user.other_phones[device]
 
-    def set_registered(self, ext: str, registered: bool) -> None:
+    def set_registered(self, ext: str, registered: bool, device: str | None = None) -> None:
         """Unregister (UNAVAILABLE) or re-register a phone."""
-        self.phone(ext).registered = registered
+        self.phone(ext, device).registered = registered
         self.engine.refresh_device(ext)
 
     def set_dnd(self, ext: str, on: bool) -> None:
