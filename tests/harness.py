@@ -17,8 +17,13 @@ from ctibot.pbx.state import PbxState
 SCALE = 0.05
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    """Wait (bounded) until ``predicate()`` holds."""
+async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Wait (bounded) until ``predicate()`` holds.
+
+    The bound is generous on purpose (a loaded CI machine): the wait returns as
+    soon as the predicate holds. Wait on a fact that stays true once reached, not
+    on a state that may come and go between two polls.
+    """
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)  # one simulated second lasts 50 ms
@@ -52,7 +57,7 @@ class Harness:
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+    async def until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> None:
         await until(predicate, timeout)
 
 
@@ -93,6 +98,23 @@ def essentials(snapshot: dict[str, Any]) -> dict[str, Any]:
         "mailboxes": snapshot["mailboxes"],
         "queues": {q: sorted(v["members"]) for q, v in snapshot["queues"].items()},
     }
+
+
+#: Simulated seconds that stand for "for ever" in a test (a day).
+FOREVER = 86_400.0
+
+
+def ring_forever(pbx: DemoPbx, *extensions: str) -> None:
+    """Make ``extensions`` ring until hung up (or answered with ``pbx.answer``).
+
+    ``answer_after = None`` alone is not enough: the dial still gives up after the
+    office's ring timeout (15 simulated seconds, under a second of real time), so
+    "ringing" would be a state that ends by itself while a test is still doing
+    network round trips.
+    """
+    for ext in extensions:
+        pbx.phone(ext).answer_after = None
+    pbx.office.ring_timeout = FOREVER
 
 
 def ringing_at(state: PbxState, ext: str) -> bool:
