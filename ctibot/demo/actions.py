@@ -347,6 +347,7 @@ async def blind_transfer(s: AmiSession, msg: dict, aid: str | None) -> None:
         )
     )
     peer.keep_alone = True
+    e.steps.blind_transfer(ch, peer)
     peer.context, peer.exten, peer.priority = context, exten, 1
     e.leave(ch, hangup_peer=False)
     e.hangup(ch, 16)
@@ -459,9 +460,11 @@ async def mixmonitor(s: AmiSession, msg: dict, aid: str | None) -> None:
         s.send(m.response("Error", aid, "No such channel"))
         return
     ch.recording = arg(msg, "File") or f"/var/spool/asterisk/monitor/{ch.uniqueid}.wav"
-    ch.variables["MIXMONITOR_FILENAME"] = ch.recording
     s.send(m.response("Success", aid))
+    steps = s.pbx.engine.steps
+    steps.var(ch, "MIXMONITOR_FILENAME", ch.recording)
     s.pbx.engine.emit(m.event("MixMonitorStart", m.channel_pairs(ch)))
+    steps.rebridged(ch)
 
 
 @action("MixMonitorMute")
@@ -497,6 +500,7 @@ async def stop_mixmonitor(s: AmiSession, msg: dict, aid: str | None) -> None:
     ch.recording = None
     s.send(m.response("Success", aid))
     s.pbx.engine.emit(m.event("MixMonitorStop", m.channel_pairs(ch)))
+    s.pbx.engine.steps.rebridged(ch)
 
 
 # The other handler modules register themselves on import.

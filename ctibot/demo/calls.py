@@ -14,6 +14,7 @@ from ctibot.demo import messages as m
 from ctibot.demo.channels import Attempt, Bridge, Channel
 from ctibot.demo.clock import SimClock
 from ctibot.demo.office import Office, Trunk
+from ctibot.demo.steps import Steps
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class CallEngine:
         from ctibot.demo.dialplan import Dialplan  # the dialplan needs the engine
 
         self.dialplan = Dialplan(self)
+        self.steps = Steps(self)
         for ext in office.users:
             for device in self.state_devices(ext):
                 phone = office.phone_of(device) or office.users[ext].phone
@@ -432,6 +434,7 @@ class CallEngine:
         if dialstring.startswith("Local/"):
             target = dialstring[6:]
             outer, inner = self.new_local_pair(target, linkedid, caller, cid)
+            self.steps.local_dialed(outer, inner, caller, target)
             exten, _, ctx = target.partition("@")
             ctx = ctx.split("/", 1)[0]
             if trunk is not None:
@@ -522,6 +525,10 @@ class CallEngine:
             att.outer.exten = caller.exten
             att.outer.conn_num, att.outer.conn_name = caller.cid_num, caller.cid_name
         self.set_state(att.outer, 5)
+        if caller is not None:
+            self.steps.dial_ringing(caller)
+        if queue_leg:
+            self.steps.at(att.outer, 1, "AppQueue", "(Outgoing Line)")
         if queue_leg:
             self.emit(m.event("NewConnectedLine", m.channel_pairs(att.outer)))
         self._dial_event("DialState", att, "RINGING")
@@ -537,9 +544,15 @@ class CallEngine:
             self.set_state(att.inner, 6)
         self.set_state(att.outer, 6)
         caller = att.caller
-        if att.inner is not att.outer and caller is not None and caller.context != "ext-queues":
+        local = att.inner is not att.outer
+        app_dial = local and caller is not None and caller.context != "ext-queues"
+        if app_dial:
             att.outer.exten = ""  # AppDial: the answered ;1 has left the dialplan
+        if caller is not None:
+            self.steps.dial_answered(caller, att)
         self._dial_event("DialEnd", att, "ANSWER")
+        if app_dial:
+            self.steps.at(att.outer, 1, "AppDial", "(Outgoing Line)")
         if att.caller is not None:
             for record in att.caller.records:
                 if record["peer"] == att.outer.name:
@@ -596,7 +609,7 @@ class CallEngine:
 
     def enter(self, br: Bridge, ch: Channel, *, record_peer: bool = True) -> None:
         if ch.bridge is not None:
-            self.leave(ch, hangup_peer=False)
+            self.leave(ch, hangup_peer=False, moving=True)
         if br.type == "parking":
             slot = ch.variables.get("PARKINGSLOT", "")
             self.add_record(ch, "", "Park", f"{self.office.parking_lot}:{slot}", True)
@@ -610,16 +623,23 @@ class CallEngine:
         br.channels.append(ch)
         ch.bridge = br
         self.emit(m.event("BridgeEnter", br.pairs(), m.channel_pairs(ch)))
+        if br.type == "basic" and len(br.channels) == 2:
+            self.steps.bridged(*br.channels)
 
-    def leave(self, ch: Channel, *, hangup_peer: bool = True, defer: bool = False):
+    def leave(
+        self, ch: Channel, *, hangup_peer: bool = True, defer: bool = False, moving: bool = False
+    ):
         """BridgeLeave; the last party of a basic bridge hangs up (its Dial() returns).
 
         With ``defer`` the peer to hang up is returned instead, so that the caller
         can first finish its own hangup (Asterisk's order in the captures).
+        A channel ``moving`` to another bridge keeps its BRIDGEPEER until it arrives.
         """
         br = ch.bridge
         if br is None:
             return None
+        if br.type == "basic" and not moving:
+            self.steps.unbridged(ch, *(c for c in br.channels if c is not ch))
         br.channels.remove(ch)
         ch.bridge = None
         self.emit(m.event("BridgeLeave", br.pairs(), m.channel_pairs(ch)))
@@ -690,6 +710,8 @@ class CallEngine:
         partner = ch.partner
         if partner is not None and not partner.dead:
             self.emit(m.event("HangupRequest", m.channel_pairs(partner), [("Cause", cause)]))
+        self.steps.dial_ended(ch)
+        self.steps.hangup(ch)
         if ch.context == "from-internal" and "ROUTED" in ch.variables:
             ch.exten = "h"  # the dialplan's h extension runs at hangup
         self.emit(

@@ -47,6 +47,11 @@ class Channel:
     keep_alone: bool = False  # stays up when its bridge peer leaves (parking, transfer)
     hooks: list[Callable[[Channel], None]] = field(default_factory=list)  # run at hangup
     records: list[dict] = field(default_factory=list)  # CDR parties: peer, app, data, up
+    hangup_handler: str | None = None  # pushed by the lab's phones context
+    moh: bool = False  # playing music on hold (MusicOnHoldStart sent)
+    dial_started: float | None = None  # app_dial running on this channel since
+    dial_rang: bool = False
+    stale_app: tuple[str, str] | None = None  # shown by the next Newexten after a transfer
 
     @property
     def device(self) -> str:

@@ -67,6 +67,10 @@ class Dialplan:
             return
         ch.extension = ext
         phone = self.office.phone_of(ch.device) or user.phone
+        # The lab's phones are dialplan (context "phones"); a real phone runs none.
+        steps = e.steps if self.office.lab_mode else None
+        if steps is not None:
+            steps.phone_alerting(ch, ext, phone)
         if not phone.registered or phone.congestion:
             e.fail(att, "CONGESTION", 34)
             return
@@ -75,13 +79,19 @@ class Dialplan:
             return
         e.ringing(att)
         e.refresh_device(ext)
+        if steps is not None:
+            steps.phone_waits(ch, phone)
         if phone.answer_after is None:
             await self.hold_forever()
         await e.clock.sleep(phone.answer_after)
+        if steps is not None:
+            steps.phone_answers(ch)
         ch.app, ch.appdata, ch.priority = "MusicOnHold", "default,600", 18
         if att.outer is not ch:
             att.outer.app, att.outer.appdata = "AppDial", "(Outgoing Line)"
         e.answer(att)
+        if steps is not None:
+            steps.phone_talks(ch, ext, phone)
         await e.clock.sleep(phone.talk_time)
         e.hangup(ch, 16)
 
@@ -91,10 +101,19 @@ class Dialplan:
         att = ch.attempt
         if att is None:
             return
+        lab = ch.context == "pstn-sim"  # the lab's outside world is dialplan too
+        if lab:
+            e.steps.outside_rings(ch)
         e.ringing(att)
+        if lab:
+            e.steps.outside_waits(ch, self.office.outside_answer_after)
         await e.clock.sleep(self.office.outside_answer_after)
         ch.app, ch.appdata = "Wait", "600"
+        if lab:
+            e.steps.at(ch, 8, "Answer")
         e.answer(att)
+        if lab:
+            e.steps.at(ch, 9, "Wait", "600")
         await e.clock.sleep(600)
         e.hangup(ch, 16)
 
@@ -142,22 +161,31 @@ class Dialplan:
             return
         # FreePBX's inbound routes go to ext-local / ext-queues (the CDR shows it).
         ch.variables["CDR_DCONTEXT"] = "ext-local" if dest in office.users else "ext-queues"
+        queue = office.queue_by_number(dest)
+        self.e.steps.inbound_route(ch, did, dest, queue.name if queue else None)
         await self.internal(ch, dest)
 
     async def dial_extension(self, ch: Channel, ext: str, depth: int = 0) -> None:
         """FreePBX's sub-dial-ext: DND -> voicemail, CF, then ring; CFB / CFU after."""
         e, db = self.e, self.office.astdb
+        steps = e.steps
         devices = self.office.devices_of(ext)
-        ch.context, ch.exten, ch.priority = "sub-dial-ext", "s", 8
-        ch.app, ch.appdata = "Dial", f"{'&'.join(devices)},15,tTkK"
+        steps.gosub_dial_ext(ch, ext)
         ch.variables["DIALEDEXT"] = ext
-        if db.get("DND", ext):
+        dnd = db.get("DND", ext)
+        steps.dnd_check(ch, ext, dnd)
+        if dnd:
+            ch.priority = 21
             await self.voicemail(ch, ext, "b")
             return
-        forward = db.get("CF", ext)
-        if forward and depth < 3:
+        forward = db.get("CF", ext) if depth < 3 else None
+        steps.forward_check(ch, ext, forward)
+        if forward:
             await self.forward(ch, forward, depth)
             return
+        steps.device_lookup(ch, "&".join(devices))
+        ch.app, ch.appdata = "Dial", f"{'&'.join(devices)},15,tTkK"
+        steps.dial(ch, 8, ch.appdata)
         if len(devices) == 1:
             att = e.dial(ch, devices[0])
             status = await e.wait(att, self.office.ring_timeout)
@@ -166,6 +194,8 @@ class Dialplan:
         ch.variables["DIALSTATUS"] = status
         if ch.dead:
             return
+        if status != "ANSWER":
+            steps.dial_ended(ch, status)
         if status == "ANSWER":
             self.answer_caller(ch)
             if not self.office.lab_mode:
@@ -212,9 +242,11 @@ class Dialplan:
             await self.voicemail(ch, target[3:])
             return
         # The lab's dialplan marks forwarded calls: CALLERID(name)=CF:<name>.
+        e.steps.at(ch, 24, "Set", f"CALLERID(name)={kind}:{ch.cid_name}")
         e.set_callerid(ch, ch.cid_num, f"{kind}:{ch.cid_name}")
         dialstring = f"Local/{target}@from-internal/n"
         ch.app, ch.appdata = "Dial", f"{dialstring},,tT"
+        e.steps.dial(ch, 25, ch.appdata)
         att = e.dial(ch, dialstring)
         att.inner.variables["FORWARD_DEPTH"] = str(depth + 1)
         status = await e.wait(att, None)
@@ -239,12 +271,16 @@ class Dialplan:
             e.hangup(ch, 34)
             return
         dialstring = trunk.dial_string(number)
-        ch.app, ch.appdata, ch.priority = "Dial", f"{dialstring},60,tT", 2
+        e.steps.at(ch, 1, "NoOp", f"Outbound call to {number} via trunk {trunk.label}")
+        ch.app, ch.appdata = "Dial", f"{dialstring},60,tT"
+        e.steps.dial(ch, 2, ch.appdata)
         att = e.dial(ch, dialstring)
         att.outer.trunk = trunk
         status = await e.wait(att, 60)
         if ch.dead:
             return
+        if status != "ANSWER":
+            e.steps.dial_ended(ch, status)
         if status == "ANSWER":
             self.answer_caller(ch)
             e.bridge_two(ch, att.outer)
@@ -252,33 +288,43 @@ class Dialplan:
         e.hangup(ch, 17 if status == "BUSY" else 34 if status == "CONGESTION" else 19)
 
     # -- voicemail ------------------------------------------------------------
-    async def voicemail(self, ch: Channel, box: str, greeting: str = "u") -> None:
+    async def voicemail(
+        self, ch: Channel, box: str, greeting: str = "u", *, step: bool = True
+    ) -> None:
         """VoiceMail(box@default,u|b): a caller who stays past the greeting leaves a message."""
         e = self.e
         self.answer_caller(ch)
         ch.app, ch.appdata = "VoiceMail", f"{box}@{self.office.voicemail_context},{greeting}"
+        if step:
+            e.steps.at(ch, ch.priority, "VoiceMail", ch.appdata)
         started = e.clock.now()
 
         def keep_message(chan: Channel) -> None:
             length = int(e.clock.now() - started - VOICEMAIL_GREETING)
+            kept = None
             if length >= 1:
-                self.record_message(box, f'"{chan.cid_name}" <{chan.cid_num}>', length, chan)
+                kept = self.record_message(box, f'"{chan.cid_name}" <{chan.cid_num}>', length, chan)
+            e.steps.voicemail_done(chan, kept)
 
         ch.hooks.append(keep_message)
         await self.hold_forever()
 
     def record_message(
         self, box: str, callerid: str, duration: int, ch: Channel | None = None
-    ) -> None:
-        """Store a message in INBOX and send MessageWaiting (with the channel if any)."""
+    ) -> str | None:
+        """Store a message in INBOX and send MessageWaiting (with the channel if any);
+        returns the message's file (without extension)."""
         mailbox = self.office.mailboxes.get(box)
         if mailbox is None:
-            return
+            return None
+        number = sum(1 for msg in mailbox.messages if msg.folder == "INBOX")
         wall = self.e.clock.wall()
         msg_id = f"{int(wall)}-{len(mailbox.messages):08x}"
         date = time.strftime("%a %b %d %I:%M:%S %p UTC %Y", time.gmtime(wall))
         mailbox.messages.append(VoicemailMessage(msg_id, "INBOX", callerid, date, duration))
         self.announce_mailbox(box, ch)
+        spool = f"/var/spool/asterisk/voicemail/{self.office.voicemail_context}/{box}"
+        return f"{spool}/INBOX/msg{number:04d}"
 
     def announce_mailbox(self, box: str, ch: Channel | None = None) -> None:
         mailbox = self.office.mailboxes[box]
@@ -299,6 +345,9 @@ class Dialplan:
     async def feature_dnd(self, ch: Channel, on: bool) -> None:
         """*78 / *79: DND in AstDB and the Custom:DND<ext> light."""
         ext = ch.cid_num
+        steps = self.e.steps
+        ch.context, ch.exten = "from-internal", "*78" if on else "*79"
+        steps.feature_dnd(ch, ext, on, self.office.astdb.get("DND", ext))
         self.answer_caller(ch)
         ch.app, ch.appdata = (
             "Playback",
@@ -306,6 +355,7 @@ class Dialplan:
         )
         self.set_dnd(ext, on)
         await self.e.clock.sleep(3)
+        steps.playback_done(ch, 5)
         ch.app, ch.appdata = "Hangup", ""
         self.e.hangup(ch, 16)
 
@@ -320,10 +370,12 @@ class Dialplan:
     async def queue(self, ch: Channel, queue: Queue) -> None:
         """Queue(name): answer, wait, ring every free member at once (ringall)."""
         e = self.e
-        ch.context, ch.exten, ch.priority = "ext-queues", queue.number, 4
+        ch.context, ch.exten = "ext-queues", queue.number
         ch.variables["CDR_DCONTEXT"] = "ext-queues"
+        e.steps.queue_entry(ch, queue.name, queue.number)
         self.answer_caller(ch)
         ch.app, ch.appdata = "Queue", f"{queue.name},t,,,300"
+        e.steps.queue_join(ch, ch.appdata)
         callers = self.queue_callers.setdefault(queue.name, [])
         joined = e.clock.now()
         callers.append((ch, joined))
@@ -334,6 +386,7 @@ class Dialplan:
                 [("Queue", queue.name), ("Position", len(callers)), ("Count", len(callers))],
             )
         )
+        e.steps.moh_start(ch)
         state = {"connected": False}
 
         def leave_queue(chan: Channel) -> None:
@@ -412,8 +465,11 @@ class Dialplan:
                     # Answered in the same instant as the winner: too late, hang up.
                     e.hangup(other_att.outer, 26)
             hold = int(e.clock.now() - joined)
+            e.steps.queue_connect(ch, att.outer, queue, member, hold)
             state["connected"] = True
+            position = next(i for i, c in enumerate(callers, 1) if c[0] is ch)
             leave_queue(ch)
+            e.steps.queue_left(ch, position, e.clock.now() - joined)
             ring_time = int(e.clock.now() - att.outer.created)
             e.emit(
                 m.event(
@@ -501,6 +557,7 @@ class Dialplan:
         own = ch.attempt
         devices = self.office.devices_of(ext)
         ch.app, ch.appdata = "Dial", f"{'&'.join(devices)},,tT"
+        e.steps.member_leg(ch, "&".join(devices), ch.appdata)
         if len(devices) == 1:
             att = e.dial(ch, devices[0])
             status = await e.wait(att, None)
@@ -554,8 +611,10 @@ class Dialplan:
         ch.variables["PARKED_AT"] = str(e.clock.now())
         ch.variables["PARKINGSLOT"] = str(slot)
         e.parked[slot] = ch
+        e.steps.parked(ch, peer)
         e.emit(m.event("ParkedCall", m.channel_pairs(ch, "Parkee"), self.parked_pairs(ch)))
         e.enter(e.parking_bridge, ch)
+        e.steps.in_parking_lot(ch)
         e.set_device_state(f"park:{slot}@parkedcalls", "INUSE")
         if announce_to is not None:
             e.spawn(self._hang_up_after_announcement(announce_to))
@@ -584,13 +643,14 @@ class Dialplan:
             return
         self.answer_caller(ch)
         ch.app, ch.appdata = "ParkedCall", f"{self.office.parking_lot},{slot}"
-        ch.context, ch.exten = "from-internal", str(slot)
+        e.steps.at(ch, 1, ch.app, ch.appdata, context="from-internal", exten=str(slot))
         pairs = self.parked_pairs(parkee)
         del e.parked[slot]
         parkee.parked_slot = None
         parkee.keep_alone = False
         e.set_device_state(f"park:{slot}@parkedcalls", "NOT_INUSE")
         br = e.new_bridge()
+        e.steps.moh_stop(parkee)
         e.enter(br, parkee)
         e.enter(br, ch, record_peer=False)  # ParkedCall's record names no peer
         e.set_connected(parkee, ch.cid_num, ch.cid_name, propagate=True)
@@ -619,6 +679,7 @@ class Dialplan:
             await e.clock.sleep(seconds)
         elif lower == "playback":
             await e.clock.sleep(PLAYBACK_LENGTH)
+            e.steps.playback_done(ch)
         elif lower == "chanspy":
             target = e.channels.get(data.split(",", 1)[0])
             if target is None:
@@ -628,7 +689,8 @@ class Dialplan:
                 target.hooks.append(lambda _c: done.done() or done.set_result(None))
                 await done
         elif lower == "voicemail":
-            await self.voicemail(ch, data.split("@", 1)[0].split(",", 1)[0])
+            # An Originate's application runs outside the dialplan: no Newexten.
+            await self.voicemail(ch, data.split("@", 1)[0].split(",", 1)[0], step=False)
         else:
             await self.hold_forever()
         e.hangup(ch, 0)  # the dialplan just ends: Asterisk reports cause 0

@@ -92,6 +92,11 @@ class Trunk:
     device: str  # "PJSIP/voip-a" (channels PJSIP/voip-a-0000001) or "Local/{number}@pstn-sim"
     inbound: str | None = None  # the lab's inbound calls: "Local/{number}@from-pstn"
 
+    @property
+    def label(self) -> str:
+        """How the dialplan names the trunk ("sim" for the lab's pstn-sim)."""
+        return "sim" if self.name == "pstn-sim" else self.name
+
     def dial_string(self, number: str) -> str:
         if "{number}" in self.device:
             return self.device.format(number=number)
@@ -167,6 +172,7 @@ class Office:
             users=users,
             trunks=[Trunk("pstn-sim", 4, "Local/{number}@pstn-sim", "Local/{number}@from-pstn")],
             dids={"5550100": "401", "5550102": "202"},
+            outside_answer_after=2.0,  # the lab's far end rings 2 s
             device_template="Local/{extension}@phones",
             hint_template="Custom:{extension}",
         )
