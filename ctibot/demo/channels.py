@@ -51,6 +51,7 @@ class Channel:
     moh: bool = False  # playing music on hold (MusicOnHoldStart sent)
     dial_started: float | None = None  # app_dial running on this channel since
     dial_rang: bool = False
+    dial_answered_at: float | None = None
     stale_app: tuple[str, str] | None = None  # shown by the next Newexten after a transfer
 
     @property

@@ -162,7 +162,7 @@ class Dialplan:
         # FreePBX's inbound routes go to ext-local / ext-queues (the CDR shows it).
         ch.variables["CDR_DCONTEXT"] = "ext-local" if dest in office.users else "ext-queues"
         queue = office.queue_by_number(dest)
-        self.e.steps.inbound_route(ch, did, dest, queue.name if queue else None)
+        self.e.steps.inbound_route(ch, dest, queue.name if queue else None)
         await self.internal(ch, dest)
 
     async def dial_extension(self, ch: Channel, ext: str, depth: int = 0) -> None:
@@ -372,7 +372,7 @@ class Dialplan:
         e = self.e
         ch.context, ch.exten = "ext-queues", queue.number
         ch.variables["CDR_DCONTEXT"] = "ext-queues"
-        e.steps.queue_entry(ch, queue.name, queue.number)
+        e.steps.queue_entry(ch, queue.name)
         self.answer_caller(ch)
         ch.app, ch.appdata = "Queue", f"{queue.name},t,,,300"
         e.steps.queue_join(ch, ch.appdata)

@@ -192,7 +192,7 @@ class Steps:
         ch.context, ch.exten, ch.priority = saved
 
     # -- FreePBX-like routing -------------------------------------------------
-    def inbound_route(self, ch: Channel, did: str, dest: str, queue: str | None) -> None:
+    def inbound_route(self, ch: Channel, dest: str, queue: str | None) -> None:
         """``from-pstn,<did>``: the inbound route's NoOp and its Goto."""
         if queue is None:
             self.at(ch, 1, "NoOp", f"DID -> extension {dest}")
@@ -228,7 +228,7 @@ class Steps:
             self.var(ch, "VM_MESSAGEFILE", message_file)
         self.var(ch, "VMSTATUS", "SUCCESS" if message_file is not None else "FAILED")
 
-    def queue_entry(self, ch: Channel, queue: str, number: str) -> None:
+    def queue_entry(self, ch: Channel, queue: str) -> None:
         """``ext-queues,<number>,1..2``: NoOp and Answer (before the caller is answered)."""
         self.at(ch, 1, "NoOp", f"Queue {queue}")
         self.at(ch, 2, "Answer")
@@ -291,7 +291,7 @@ class Steps:
         queue.holdtime = hold
         self.queue_vars(ch, queue)
         self.queue_vars(agent, queue)
-        ch.variables["DIAL_ANSWERED_AT"] = str(self.e.clock.now())
+        ch.dial_answered_at = self.e.clock.now()
 
     def queue_left(self, ch: Channel, position: int, waited: float) -> None:
         self.var(ch, "QUEUEPOSITION", str(position))
@@ -375,7 +375,7 @@ class Steps:
         self.var(caller, "DIALEDPEERNAME", att.outer.name)
         number = att.dialstring if att.outer is not att.inner else att.dialstring.split("/", 1)[-1]
         self.var(caller, "DIALEDPEERNUMBER", number)
-        caller.variables["DIAL_ANSWERED_AT"] = str(self.e.clock.now())
+        caller.dial_answered_at = self.e.clock.now()
 
     def dial_ended(self, caller: Channel, status: str | None = None) -> None:
         """Dial() returns: if answered, how long it was answered and dialing; its
@@ -384,11 +384,11 @@ class Steps:
             return
         if caller.context == "ext-queues":
             queue = self.e.office.queues.get(caller.variables.get("QUEUENAME", ""))
-            if queue is not None and "DIAL_ANSWERED_AT" in caller.variables:
+            if queue is not None and caller.dial_answered_at is not None:
                 self.queue_ended(caller, queue)
             caller.dial_started = None
             return
-        if "DIAL_ANSWERED_AT" in caller.variables:
+        if caller.dial_answered_at is not None:
             self._times(caller, with_status=True)
         else:
             caller.dial_started = None
@@ -397,7 +397,8 @@ class Steps:
     def _times(self, caller: Channel, *, with_status: bool) -> None:
         started, caller.dial_started = caller.dial_started or 0.0, None
         now = self.e.clock.now()
-        talk = now - float(caller.variables.pop("DIAL_ANSWERED_AT"))
+        talk = now - (caller.dial_answered_at or now)
+        caller.dial_answered_at = None
         self.var(caller, "ANSWEREDTIME", str(int(talk)))
         self.var(caller, "ANSWEREDTIME_MS", str(int(talk * 1000)))
         self.var(caller, "DIALEDTIME", str(int(now - started)))
