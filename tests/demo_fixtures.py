@@ -119,7 +119,7 @@ class RawAmiClient:
         self.writer.write(("".join(f"{k}: {v}\r\n" for k, v in items) + "\r\n").encode())
 
     async def wait_for(
-        self, pred: Callable[[dict], bool], timeout: float = 3.0, start: int = 0
+        self, pred: Callable[[dict], bool], timeout: float = 5.0, start: int = 0
     ) -> dict:
         """The first message from index ``start`` (received or coming) matching ``pred``."""
         loop = asyncio.get_running_loop()
@@ -139,7 +139,7 @@ class RawAmiClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 
-    async def action(self, pairs: dict[str, str], timeout: float = 3.0) -> dict:
+    async def action(self, pairs: dict[str, str], timeout: float = 5.0) -> dict:
         """Send an action and wait for its response (and the end of its list)."""
         self.send(pairs)
         aid = pairs.get("ActionID")

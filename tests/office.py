@@ -53,7 +53,7 @@ class Person:
     async def say(self, body: str, to: str = COMPONENT) -> None:
         self.client.send_message(mto=to, mbody=body, mtype="chat")
 
-    async def ask(self, body: str, to: str = COMPONENT, timeout: float = 5) -> str:
+    async def ask(self, body: str, to: str = COMPONENT, timeout: float = 10) -> str:
         """Send a command and return the reply."""
         before = len(self.texts())
         await self.say(body, to)

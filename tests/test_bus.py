@@ -8,6 +8,13 @@ from dataclasses import dataclass
 from ctibot.bus import EventBus
 
 
+async def settled(predicate, timeout: float = 5.0) -> None:
+    """Wait (bounded) for the async handler's task to have run."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.001)
+
+
 @dataclass
 class Base:
     n: int
@@ -43,9 +50,9 @@ async def test_a_failing_handler_does_not_stop_the_others() -> None:
     bus.subscribe(slow, Base)
     unsubscribe = bus.subscribe(lambda e: seen.append(-e.n), Base)
     bus.publish(Base(7))
-    await asyncio.sleep(0.01)
+    await settled(lambda: 7 in seen)
     assert sorted(seen) == [-7, 7]
     unsubscribe()
     bus.publish(Base(8))
-    await asyncio.sleep(0.01)
+    await settled(lambda: 8 in seen)
     assert sorted(seen) == [-7, 7, 8]

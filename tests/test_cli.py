@@ -16,7 +16,7 @@ from ctibot.demo.server import DemoPbx
 from ctibot.demo_command import config_toml, office_config
 from ctibot.pbx import actions as act
 
-from harness import SCALE, Harness
+from harness import SCALE, Harness, until
 
 CAPTURES = Path(__file__).parent / "fixtures" / "ami"
 
@@ -136,6 +136,13 @@ def test_replay_of_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot read" in capsys.readouterr().err
 
 
+#: Events ctibot ignores (UserEvent), sent through the demo's fault injection.
+FLUSH_MARKER = b"Event: UserEvent\r\nUserEvent: ctibot-test-marker\r\n\r\n"
+FLUSH_PADDING = (
+    b"Event: UserEvent\r\nUserEvent: padding\r\nPad: " + b"x" * 1000 + b"\r\n\r\n"
+) * 256
+
+
 async def test_run_records_the_raw_ami_bytes(tmp_path: Path) -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
         config = tmp_path / "office.toml"
@@ -161,7 +168,15 @@ async def test_run_records_the_raw_ami_bytes(tmp_path: Path) -> None:
                 while not raw.exists() or b"ExtensionStateListComplete" not in raw.read_bytes():
                     await asyncio.sleep(0.05)
             pbx.call("201", "202")
-            await asyncio.sleep(0.5)
+            await until(lambda: pbx.channels_of("202"))
+            # ctibot buffers the recording: a marker it must receive after the call's
+            # events, followed by more than any file buffer, reaches the file only
+            # once ctibot has read everything before it (a fixed sleep would only
+            # hope so).
+            await pbx.inject(FLUSH_MARKER + FLUSH_PADDING)
+            async with asyncio.timeout(15):
+                while FLUSH_MARKER not in raw.read_bytes():
+                    await asyncio.sleep(0.05)
         finally:
             proc.terminate()
             out, _ = await asyncio.wait_for(proc.communicate(), 10)

@@ -22,7 +22,7 @@ from ctibot.commands import (
 )
 from ctibot.commands.i18n import EN, IT, MESSAGES, placeholders, translate
 
-from harness import ringing_at
+from harness import ring_forever, ringing_at
 
 __all__ = ["office", "pbx"]  # fixtures
 USER = {u.name: u for u in USERS}
@@ -202,7 +202,7 @@ def test_plugins_register_commands_the_same_way() -> None:
 
 
 async def test_alice_sends_call_202_and_bobs_phone_rings(office: Office) -> None:
-    office.pbx.phone("202").answer_after = None
+    ring_forever(office.pbx, "202")
     reply = await dispatch(office.services, office.users["alice"], "call 202")
     assert reply == "Calling Bob Brown (202): your phone 201 rings first."
     (originate,) = office.ami.of("Originate")

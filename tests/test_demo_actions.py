@@ -14,10 +14,12 @@ from ctibot.demo import DemoPbx
 from tests.demo_fixtures import RawAmiClient, field_templates, split_raw, unknown_field_orders
 
 SCALE = 0.01
+FOREVER = 86_400  # simulated seconds (a day)
 TEMPLATES = field_templates()
 
 
-async def until(pred, timeout: float = 2.0) -> None:
+async def until(pred, timeout: float = 10.0) -> None:
+    """Wait (bounded, generous for a loaded CI machine) until ``pred()`` holds."""
     deadline = time.monotonic() + timeout
     while not pred():
         if time.monotonic() > deadline:
@@ -46,6 +48,12 @@ def bridged(pbx: DemoPbx, ext: str):
 
 async def test_action_tour_in_the_field_layout() -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
+        # The tour makes dozens of AMI round trips while its calls are up: at SCALE a
+        # talk time (600 s) lasts 6 s and a parking timeout (45 s) 0.45 s of real
+        # time, which a loaded machine can outrun. Calls stay until hung up here.
+        for user in pbx.office.users.values():
+            user.phone.talk_time = FOREVER
+        pbx.office.parking_timeout = FOREVER
         client = RawAmiClient()
         await client.login(pbx.port)
         act = Tour(client)
@@ -227,7 +235,7 @@ async def test_action_tour_in_the_field_layout() -> None:
         assert items[-1]["Event"] == "ChannelsHungupListComplete"
         await until(lambda: not pbx.engine.channels)
         await act("Logoff")
-        await asyncio.wait_for(client.closed.wait(), 1)
+        await asyncio.wait_for(client.closed.wait(), 5)
 
     messages = split_raw(client.raw)
     assert unknown_field_orders(messages, TEMPLATES) == []

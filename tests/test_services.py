@@ -14,7 +14,7 @@ from ctibot.services import (
     PermissionDenied,
 )
 
-from harness import SCALE, ringing_at
+from harness import SCALE, ring_forever, ringing_at
 
 __all__ = ["office", "pbx"]  # fixtures
 
@@ -30,7 +30,7 @@ async def answered_call(o: Office, src: str, dst: str) -> None:
 
 async def test_alice_calls_202_her_phone_rings_first_then_bob(office: Office) -> None:
     alice = office.users["alice"]
-    office.pbx.phone("202").answer_after = None  # bob lets it ring
+    ring_forever(office.pbx, "202")  # bob lets it ring
     result = await office.services.call(alice, "202")
     assert result.destination == "202" and result.name == "Bob Brown"
     (originate,) = office.ami.of("Originate")
@@ -91,6 +91,9 @@ async def test_alice_transfers_bob_to_carol(office: Office) -> None:
 async def test_park_then_pickup_from_another_phone(office: Office) -> None:
     alice, carol = office.users["alice"], office.users["carol"]
     await answered_call(office, "alice", "202")
+    # park() waits 1 s (its default) for the PBX to name the slot: more on a loaded
+    # machine, so that the slot below is the PBX's answer and not a timeout's None.
+    office.services.park_confirm = 10.0
     parked = await office.services.park(alice)
     (park,) = office.ami.of("Park")
     assert park["Channel"].startswith("PJSIP/202-") and park["TimeoutChannel"].startswith(

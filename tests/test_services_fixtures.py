@@ -76,7 +76,7 @@ class Office:
     services: Services
     users: dict[str, UserConfig] = field(default_factory=dict)
 
-    async def until(self, predicate: Any, timeout: float = 5.0) -> None:
+    async def until(self, predicate: Any, timeout: float = 10.0) -> None:
         await self.harness.until(predicate, timeout)
 
     def ext(self, number: str):
