@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +17,21 @@ log = logging.getLogger("ctibot.xmpp")
 
 
 class UserPresence:
-    """Follows each configured user's resources and what they show."""
+    """Follows each configured user's resources and what they show.
+
+    Presence stanzas only update what is known; what follows from it (the
+    missed-call summary, automatic queue login / logout, two-way DND) runs one
+    at a time per user and acts on the *latest* state. slixmpp runs each
+    handler as its own task, so a quick online-offline-online must not let an
+    older "log in" finish after a newer "log out".
+    """
 
     def __init__(self, gateway: XmppGateway) -> None:
         self.gw = gateway
         self.resources: dict[str, dict[str, str]] = {}  # user -> resource -> show ('' = online)
         self.xmpp_dnd: dict[str, bool] = {}  # what the user's XMPP presence last said about DND
+        self._acted_online: dict[str, bool] = {}  # the online state last acted upon
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def wire(self) -> None:
         xmpp = self.gw.xmpp
@@ -45,28 +55,39 @@ class UserPresence:
         if user is None:
             return
         resource = pres["from"].resource
+        known = self.resources.get(user.name)
         resources = self.resources.setdefault(user.name, {})
-        was_online = bool(resources)
         if pres["type"] == "unavailable":
             if resource:
                 resources.pop(resource, None)
-            else:
-                resources.clear()
+            elif known:
+                # A bare-JID "unavailable" answers a probe (e.g. from a virtual JID
+                # the user has not authorised yet); it says nothing about the
+                # resources we saw come online, whose own "unavailable" will come.
+                return
         else:
             show = pres["show"] or ""
             # The server copies one presence to every virtual JID in the roster: act once.
             if resources.get(resource) == show:
                 return
             resources[resource] = show
-        online = bool(resources)
-        if online and not was_online:
-            log.info("XMPP: %s is online", user.name)
-            await self.gw.popups.summary(user)
-            await self._auto_queue(user, True)
-        elif was_online and not online:
-            log.info("XMPP: %s went offline", user.name)
-            await self._auto_queue(user, False)
-        await self._sync_dnd(user, resources)
+        await self._settle(user)
+
+    async def _settle(self, user: UserConfig) -> None:
+        """Act on the user's latest presence, one action at a time."""
+        lock = self._locks.setdefault(user.name, asyncio.Lock())
+        async with lock:
+            resources = dict(self.resources.get(user.name, {}))
+            online = bool(resources)
+            if online != self._acted_online.get(user.name, False):
+                self._acted_online[user.name] = online
+                if online:
+                    log.info("XMPP: %s is online", user.name)
+                    await self.gw.popups.summary(user)
+                else:
+                    log.info("XMPP: %s went offline", user.name)
+                await self._auto_queue(user, online)
+            await self._sync_dnd(user, resources)
 
     async def _sync_dnd(self, user: UserConfig, resources: dict[str, str]) -> None:
         """PBX DND follows a *change* of the user's XMPP DND, never anything else."""
@@ -112,3 +133,4 @@ class UserPresence:
     def forget(self, _: Any = None) -> None:
         """After the component reconnects, presences come again from the server."""
         self.resources.clear()
+        self._acted_online.clear()
