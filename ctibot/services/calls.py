@@ -25,8 +25,10 @@ class CallActions(ServiceBase):
     """The in-call actions (SPEC F3, F6, F30, F32)."""
 
     contact_lookups: list[ContactLookup]
-    #: How long ``park`` waits for the PBX to say which slot it used.
-    park_confirm: float = 1.0
+    #: How long ``park`` waits for the PBX to say which slot it used (the
+    #: ParkedCall event follows the action's reply at once; a busy host may lag).
+    #: Without it the reply says the call is being parked, with no slot.
+    park_confirm: float = 3.0
 
     def add_contact_lookup(self, lookup: ContactLookup) -> None:
         """Let a plugin resolve names for ``call`` and ``transfer`` (after users)."""
