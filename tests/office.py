@@ -185,3 +185,18 @@ async def office(tmp_path: Path) -> AsyncIterator[Office]:
             yield office
         finally:
             await office.close()
+
+
+async def team_up(office: Office, person: Person) -> None:
+    """``team`` and wait until the subscriptions it starts are mutual.
+
+    While they are being set up the server sends ctibot a burst of the person's
+    presences (unavailable ones too, from the bare JID): ctibot's idea of whether
+    they are online flips back and forth until then. Waiting for the roster makes
+    every later change of their presence (logout, dnd) the last word.
+    """
+    gateway = office.app.xmpp  # type: ignore[union-attr]
+    team = {f"{local}@{COMPONENT}" for local in gateway.jids.contacts()}
+    await person.ask("team")
+    roster = person.client.client_roster
+    await until(lambda: all(roster[jid]["subscription"] == "both" for jid in team))
