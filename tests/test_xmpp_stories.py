@@ -337,3 +337,18 @@ async def test_each_user_sees_only_the_adhoc_commands_they_may_run(office: Offic
     assert "call" in bob_nodes and "dnd" in bob_nodes
     assert "forward" not in bob_nodes and "queue" not in bob_nodes
     assert await nodes("carol") == set()  # not a ctibot user
+
+
+async def test_a_hostile_caller_name_reaches_bob_as_plain_text(office: Office) -> None:
+    bob = await office.login("bob")
+    ring_forever(office.pbx, "202")
+    name = "</body><x/>& 'Evil' \"Corp\" \u202e\ufffe"
+    office.pbx.inbound_call("0612345678", name, "5550102")
+    await until(lambda: any("ti sta chiamando" in t for t in bob.texts()))
+    popup = next(t for t in bob.texts() if "ti sta chiamando" in t)
+    # The markup arrives as text; a bidi override (spoofing) and what XML cannot
+    # carry do not arrive at all.
+    assert "</body><x/>& 'Evil' \"Corp\"" in popup and "0612345678" in popup
+    assert "\u202e" not in popup and "\ufffe" not in popup
+    # The stream survived: bob still gets answers.
+    assert "Bob Brown" in await bob.ask("chisono")
