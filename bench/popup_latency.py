@@ -6,6 +6,8 @@ moment the demo PBX writes the ``Newstate … Ringing`` event of his channel on
 the AMI socket to the moment bob's client receives the popup through Prosody.
 In the same run, the round trip of a plain message between two clients through
 the same Prosody (alice -> bob -> alice, halved) is Prosody's own latency.
+The demo PBX runs in a process of its own, as Asterisk would (its clock,
+``time.perf_counter``, is the system's monotonic clock, shared by both).
 Goal (issue 3): popup p99 <= 5 x Prosody's own p99.
 """
 
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,81 +90,177 @@ async def prosody_round_trips(office: Office, count: int) -> list[float]:
     return times
 
 
-async def popup_latencies(office: Office, count: int) -> list[float]:
-    pbx = office.pbx
+class PbxProcess:
+    """The demo PBX in its own process, driven over its stdin / stdout, one line each."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.written: dict[str, float] = {}  # caller number -> when bob's ringing was written
+        self.idle: dict[str, asyncio.Event] = {}
+        self.events: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
+        self.port = 0
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        assert self.proc.stdout is not None
+        words = (await asyncio.wait_for(self.proc.stdout.readline(), 30)).split()
+        if words[:1] != [b"port"]:
+            raise RuntimeError(f"demo PBX process: {words!r}")
+        self.port = int(words[1])
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            kind, *rest = line.decode().split()
+            if kind == "rang":
+                self.written.setdefault(rest[0], float(rest[1]))
+            elif kind == "idle":
+                self.idle.setdefault(rest[0], asyncio.Event()).set()
+            elif kind == "events":
+                self.events.put_nowait((int(rest[0]), float(rest[1])))
+
+    def tell(self, *words: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((" ".join(words) + "\n").encode())
+
+    async def event_count(self) -> tuple[int, float]:
+        self.tell("events")
+        return await asyncio.wait_for(self.events.get(), 10)
+
+    async def close(self) -> None:
+        self.tell("quit")
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            self.proc.kill()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+async def popup_latencies(office: Office, pbx: PbxProcess, count: int) -> list[float]:
     bob = office.people["bob"]
-    written: dict[str, float] = {}
     arrived: dict[str, float] = {}
-    emit = pbx.engine.emit
-
-    def timed_emit(data: bytes) -> None:
-        if b"Event: Newstate" in data and b"Ringing" in data and b"PJSIP/1001-" in data:
-            match = re.search(rb"ConnectedLineNum: (09\d{8})", data)
-            if match:
-                emit(data)  # the write itself is part of the path we measure
-                written.setdefault(match.group(1).decode(), time.perf_counter())
-                return
-        emit(data)
-
-    pbx.engine.emit = timed_emit  # type: ignore[method-assign]
+    got_popup = asyncio.Event()
 
     def on_message(msg: object) -> None:
         match = NUMBER.search(msg["body"] or "")  # type: ignore[index]
         if match and "ti sta chiamando" in msg["body"]:  # type: ignore[index]
             arrived.setdefault(match.group(1), time.perf_counter())
+            got_popup.set()
 
     bob.client.add_event_handler("message", on_message)
-    pbx.phone(BOB).answer_after = None
     for i in range(count):
         number = f"09{i:08d}"
-        task = pbx.inbound_call(number, f"Caller {i}", BOB)
+        idle = pbx.idle.setdefault(number, asyncio.Event())
+        pbx.tell("call", number)
         async with asyncio.timeout(10):
             while number not in arrived:
-                await asyncio.sleep(0.001)
-        for channel in [
-            c for c in pbx.engine.channels.values() if c.trunk is not None and c.cid_num == number
-        ]:
-            pbx.hangup(channel.name)
-        await task
-        async with asyncio.timeout(10):
+                got_popup.clear()
+                await got_popup.wait()
+        pbx.tell("hangup", number)
+        await asyncio.wait_for(idle.wait(), 10)
+    return [arrived[n] - pbx.written[n] for n in arrived if n in pbx.written]
+
+
+# -- the demo PBX's process -----------------------------------------------------------------------
+
+
+async def pbx_main(rate: float) -> None:
+    """The demo PBX with background traffic; calls bob when told, reports when he rings."""
+    loop = asyncio.get_running_loop()
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    out = sys.stdout
+    async with DemoPbx(PbxOffice.generate(200, 2), time_scale=1.0) as pbx:
+        pbx.phone(BOB).answer_after = None
+        events = [0]
+        emit = pbx.engine.emit
+
+        def timed_emit(data: bytes) -> None:
+            events[0] += 1
+            if b"Event: Newstate" in data and b"Ringing" in data and b"PJSIP/1001-" in data:
+                match = re.search(rb"ConnectedLineNum: (09\d{8})", data)
+                if match:
+                    emit(data)  # the write itself is part of the path measured
+                    out.write(f"rang {match.group(1).decode()} {time.perf_counter()!r}\n")
+                    out.flush()
+                    return
+            emit(data)
+
+        pbx.engine.emit = timed_emit  # type: ignore[method-assign]
+        traffic = asyncio.create_task(background(pbx, rate))
+        calls: dict[str, asyncio.Task[str]] = {}
+        pending: set[asyncio.Task[None]] = set()
+
+        async def hang_up(number: str) -> None:
+            for channel in [
+                c
+                for c in pbx.engine.channels.values()
+                if c.trunk is not None and c.cid_num == number
+            ]:
+                pbx.hangup(channel.name)
+            await calls.pop(number)
             while pbx.channels_of(BOB):
                 await asyncio.sleep(0.001)
-    return [arrived[n] - written[n] for n in arrived if n in written]
+            out.write(f"idle {number}\n")
+            out.flush()
+
+        out.write(f"port {pbx.port}\n")
+        out.flush()
+        while line := await stdin.readline():
+            command, *args = line.decode().split()
+            if command == "call":
+                calls[args[0]] = pbx.inbound_call(args[0], f"Caller {args[0][-4:]}", BOB)
+            elif command == "hangup":
+                task = loop.create_task(hang_up(args[0]))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            elif command == "events":
+                out.write(f"events {events[0]} {time.perf_counter()!r}\n")
+                out.flush()
+            elif command == "quit":
+                break
+        traffic.cancel()
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="ctibot-bench-") as tmp:
-        async with (
-            ProsodyServer(DOMAIN, COMPONENT, COMPONENT_SECRET, ACCOUNTS) as server,
-            DemoPbx(PbxOffice.generate(200, 2), time_scale=1.0) as pbx,
-        ):
-            office = Office(server, pbx, Path(tmp))
-            alice, bob, _ = office.config.users
-            office.config = replace(
-                office.config,
-                users=(replace(alice, extensions=(ALICE,)), replace(bob, extensions=(BOB,))),
-            )
-            await office.start_ctibot()
-            await office.login("alice")
-            await office.login("bob")
-            events = [0]
-            emit = pbx.engine.emit
-
-            def count(data: bytes) -> None:
-                events[0] += 1
-                emit(data)
-
-            pbx.engine.emit = count  # type: ignore[method-assign]
-            traffic = asyncio.create_task(background(pbx, args.traffic))
-            await asyncio.sleep(3)
-            start, n0 = time.perf_counter(), events[0]
-            await asyncio.sleep(2)
-            rate = (events[0] - n0) / (time.perf_counter() - start)
-            prosody = await prosody_round_trips(office, args.calls)
-            popups = await popup_latencies(office, args.calls)
-            rate_after = (events[0] - n0) / (time.perf_counter() - start)
-            traffic.cancel()
-            await office.close()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--pbx-role",
+        str(args.traffic),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    pbx = PbxProcess(proc)
+    try:
+        await pbx.start()
+        with tempfile.TemporaryDirectory(prefix="ctibot-bench-") as tmp:
+            async with ProsodyServer(DOMAIN, COMPONENT, COMPONENT_SECRET, ACCOUNTS) as server:
+                # The office as ctibot's configuration describes it; the PBX is elsewhere.
+                remote = SimpleNamespace(office=PbxOffice.generate(200, 2), port=pbx.port)
+                office = Office(server, remote, Path(tmp))  # type: ignore[arg-type]
+                alice, bob, _ = office.config.users
+                office.config = replace(
+                    office.config,
+                    users=(replace(alice, extensions=(ALICE,)), replace(bob, extensions=(BOB,))),
+                )
+                await office.start_ctibot()
+                await office.login("alice")
+                await office.login("bob")
+                await asyncio.sleep(3)
+                n0, start = await pbx.event_count()
+                await asyncio.sleep(2)
+                n1, now = await pbx.event_count()
+                rate = (n1 - n0) / (now - start)
+                prosody = await prosody_round_trips(office, args.calls)
+                popups = await popup_latencies(office, pbx, args.calls)
+                n2, now = await pbx.event_count()
+                rate_after = (n2 - n0) / (now - start)
+                await office.close()
+    finally:
+        await pbx.close()
 
     def line(name: str, values: list[float]) -> str:
         return (
@@ -182,11 +281,14 @@ def main() -> None:
     parser.add_argument(
         "--traffic",
         type=float,
-        default=12.5,
-        help="background calls per second (about 25 AMI events each)",
+        default=5.0,
+        help="background calls per second (about 100 AMI events each, dialplan steps included)",
     )
     asyncio.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--pbx-role":
+        asyncio.run(pbx_main(float(sys.argv[2])))
+    else:
+        main()
