@@ -6,8 +6,10 @@ moment the demo PBX writes the ``Newstate … Ringing`` event of his channel on
 the AMI socket to the moment bob's client receives the popup through Prosody.
 In the same run, the round trip of a plain message between two clients through
 the same Prosody (alice -> bob -> alice, halved) is Prosody's own latency.
-The demo PBX runs in a process of its own, as Asterisk would (its clock,
-``time.perf_counter``, is the system's monotonic clock, shared by both).
+The demo PBX and the two chat clients each run in a process of their own, as
+Asterisk and the users' computers would: ctibot's work never delays a client's
+clock reading. ``time.perf_counter`` is the system's monotonic clock, the same
+in every process.
 Goal (issue 3): popup p99 <= 5 x Prosody's own p99.
 """
 
@@ -34,7 +36,14 @@ from ctibot.demo.server import DemoPbx  # noqa: E402
 from ctibot.xmpp.servers import ProsodyServer  # noqa: E402
 
 from office import Office  # noqa: E402
-from xmpp_fixtures import ACCOUNTS, COMPONENT, COMPONENT_SECRET, DOMAIN  # noqa: E402
+from xmpp_fixtures import (  # noqa: E402
+    ACCOUNTS,
+    COMPONENT,
+    COMPONENT_SECRET,
+    DOMAIN,
+    xmpp_client,
+    xmpp_disconnect,
+)
 
 NUMBER = re.compile(r"<(09\d{8})>")
 ALICE, BOB = "1000", "1001"  # alice and bob's phones in a 200-extension office
@@ -63,54 +72,64 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def prosody_round_trips(office: Office, count: int) -> list[float]:
-    alice, bob = office.people["alice"], office.people["bob"]
+async def prosody_round_trips(alice, bob, count: int) -> list[float]:
+    """alice -> bob -> alice through Prosody, halved: Prosody's own one-way latency."""
     echo: asyncio.Queue[float] = asyncio.Queue()
 
     def bob_echoes(msg: object) -> None:
         body = msg["body"] or ""  # type: ignore[index]
         if body.startswith("ping "):
-            bob.client.send_message(
-                mto=alice.client.boundjid.bare, mbody="pong " + body[5:], mtype="chat"
-            )
+            bob.send_message(mto=alice.boundjid.bare, mbody="pong " + body[5:], mtype="chat")
 
     def alice_hears(msg: object) -> None:
         body = msg["body"] or ""  # type: ignore[index]
         if body.startswith("pong "):
             echo.put_nowait(time.perf_counter() - float(body[5:]))
 
-    bob.client.add_event_handler("message", bob_echoes)
-    alice.client.add_event_handler("message", alice_hears)
+    bob.add_event_handler("message", bob_echoes)
+    alice.add_event_handler("message", alice_hears)
     times = []
     for _ in range(count):
-        alice.client.send_message(
-            mto=bob.client.boundjid.bare, mbody=f"ping {time.perf_counter()!r}", mtype="chat"
+        alice.send_message(
+            mto=bob.boundjid.bare, mbody=f"ping {time.perf_counter()!r}", mtype="chat"
         )
         times.append(await asyncio.wait_for(echo.get(), 5) / 2)
     return times
 
 
-class PbxProcess:
-    """The demo PBX in its own process, driven over its stdin / stdout, one line each."""
+class Child:
+    """A helper process (the demo PBX, the chat clients) driven over stdin / stdout,
+    one line per command or report."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.written: dict[str, float] = {}  # caller number -> when bob's ringing was written
-        self.idle: dict[str, asyncio.Event] = {}
-        self.events: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
-        self.port = 0
+    def __init__(self, role: str, *args: str) -> None:
+        self.role, self.args = role, args
+        self.proc: asyncio.subprocess.Process | None = None
+        self.written: dict[str, float] = {}  # PBX: caller number -> bob's ringing written
+        self.idle: dict[str, asyncio.Event] = {}  # PBX: bob's phone is free again
+        self.events: asyncio.Queue[tuple[int, float]] = asyncio.Queue()  # PBX: event counts
+        self.popups: dict[str, float] = {}  # clients: caller number -> popup received
+        self.popped = asyncio.Event()
+        self.round_trips: asyncio.Queue[list[float]] = asyncio.Queue()  # clients
+        self.first: list[str] = []
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            f"--{self.role}-role",
+            *self.args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
         assert self.proc.stdout is not None
-        words = (await asyncio.wait_for(self.proc.stdout.readline(), 30)).split()
-        if words[:1] != [b"port"]:
-            raise RuntimeError(f"demo PBX process: {words!r}")
-        self.port = int(words[1])
+        self.first = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode().split()
+        if not self.first or self.first[0] != "ready":
+            raise RuntimeError(f"{self.role} process: {self.first!r}")
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
-        assert self.proc.stdout is not None
+        assert self.proc is not None and self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
             kind, *rest = line.decode().split()
             if kind == "rang":
@@ -119,9 +138,14 @@ class PbxProcess:
                 self.idle.setdefault(rest[0], asyncio.Event()).set()
             elif kind == "events":
                 self.events.put_nowait((int(rest[0]), float(rest[1])))
+            elif kind == "popup":
+                self.popups.setdefault(rest[0], float(rest[1]))
+                self.popped.set()
+            elif kind == "round_trips":
+                self.round_trips.put_nowait([float(x) for x in rest])
 
     def tell(self, *words: str) -> None:
-        assert self.proc.stdin is not None
+        assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.write((" ".join(words) + "\n").encode())
 
     async def event_count(self) -> tuple[int, float]:
@@ -129,6 +153,8 @@ class PbxProcess:
         return await asyncio.wait_for(self.events.get(), 10)
 
     async def close(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
         self.tell("quit")
         try:
             await asyncio.wait_for(self.proc.wait(), 10)
@@ -138,29 +164,18 @@ class PbxProcess:
             self._reader.cancel()
 
 
-async def popup_latencies(office: Office, pbx: PbxProcess, count: int) -> list[float]:
-    bob = office.people["bob"]
-    arrived: dict[str, float] = {}
-    got_popup = asyncio.Event()
-
-    def on_message(msg: object) -> None:
-        match = NUMBER.search(msg["body"] or "")  # type: ignore[index]
-        if match and "ti sta chiamando" in msg["body"]:  # type: ignore[index]
-            arrived.setdefault(match.group(1), time.perf_counter())
-            got_popup.set()
-
-    bob.client.add_event_handler("message", on_message)
+async def popup_latencies(pbx: Child, clients: Child, count: int) -> list[float]:
     for i in range(count):
         number = f"09{i:08d}"
         idle = pbx.idle.setdefault(number, asyncio.Event())
         pbx.tell("call", number)
         async with asyncio.timeout(10):
-            while number not in arrived:
-                got_popup.clear()
-                await got_popup.wait()
+            while number not in clients.popups:
+                clients.popped.clear()
+                await clients.popped.wait()
         pbx.tell("hangup", number)
         await asyncio.wait_for(idle.wait(), 10)
-    return [arrived[n] - pbx.written[n] for n in arrived if n in pbx.written]
+    return [clients.popups[n] - pbx.written[n] for n in clients.popups if n in pbx.written]
 
 
 # -- the demo PBX's process -----------------------------------------------------------------------
@@ -206,7 +221,7 @@ async def pbx_main(rate: float) -> None:
             out.write(f"idle {number}\n")
             out.flush()
 
-        out.write(f"port {pbx.port}\n")
+        out.write(f"ready {pbx.port}\n")
         out.flush()
         while line := await stdin.readline():
             command, *args = line.decode().split()
@@ -224,22 +239,52 @@ async def pbx_main(rate: float) -> None:
         traffic.cancel()
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--pbx-role",
-        str(args.traffic),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+# -- the chat clients' process ----------------------------------------------------------------
+
+
+async def clients_main(port: int) -> None:
+    """alice and bob's chat clients: round trips when told, popups as they come."""
+    loop = asyncio.get_running_loop()
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    out = sys.stdout
+    server = SimpleNamespace(
+        host="127.0.0.1", c2s_port=port, accounts=ACCOUNTS, jid=lambda user: f"{user}@{DOMAIN}"
     )
-    pbx = PbxProcess(proc)
+    alice = await xmpp_client(server, "alice")  # type: ignore[arg-type]
+    bob = await xmpp_client(server, "bob")  # type: ignore[arg-type]
+
+    def on_message(msg: object) -> None:
+        body = msg["body"] or ""  # type: ignore[index]
+        match = NUMBER.search(body)
+        if match and "ti sta chiamando" in body:
+            out.write(f"popup {match.group(1)} {time.perf_counter()!r}\n")
+            out.flush()
+
+    bob.add_event_handler("message", on_message)
+    out.write("ready\n")
+    out.flush()
+    while line := await stdin.readline():
+        command, *args = line.decode().split()
+        if command == "round_trips":
+            times = await prosody_round_trips(alice, bob, int(args[0]))
+            out.write("round_trips " + " ".join(repr(t) for t in times) + "\n")
+            out.flush()
+        elif command == "quit":
+            break
+    await xmpp_disconnect(alice)
+    await xmpp_disconnect(bob)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    pbx = Child("pbx", str(args.traffic))
+    clients: Child | None = None
     try:
         await pbx.start()
         with tempfile.TemporaryDirectory(prefix="ctibot-bench-") as tmp:
             async with ProsodyServer(DOMAIN, COMPONENT, COMPONENT_SECRET, ACCOUNTS) as server:
                 # The office as ctibot's configuration describes it; the PBX is elsewhere.
-                remote = SimpleNamespace(office=PbxOffice.generate(200, 2), port=pbx.port)
+                remote = SimpleNamespace(office=PbxOffice.generate(200, 2), port=int(pbx.first[1]))
                 office = Office(server, remote, Path(tmp))  # type: ignore[arg-type]
                 alice, bob, _ = office.config.users
                 office.config = replace(
@@ -247,19 +292,23 @@ async def main_async(args: argparse.Namespace) -> None:
                     users=(replace(alice, extensions=(ALICE,)), replace(bob, extensions=(BOB,))),
                 )
                 await office.start_ctibot()
-                await office.login("alice")
-                await office.login("bob")
+                clients = Child("clients", str(server.c2s_port))
+                await clients.start()
                 await asyncio.sleep(3)
                 n0, start = await pbx.event_count()
-                await asyncio.sleep(2)
+                await asyncio.sleep(5)
                 n1, now = await pbx.event_count()
                 rate = (n1 - n0) / (now - start)
-                prosody = await prosody_round_trips(office, args.calls)
-                popups = await popup_latencies(office, pbx, args.calls)
+                clients.tell("round_trips", str(args.calls))
+                prosody = await asyncio.wait_for(clients.round_trips.get(), 120)
+                popups = await popup_latencies(pbx, clients, args.calls)
                 n2, now = await pbx.event_count()
                 rate_after = (n2 - n0) / (now - start)
+                await clients.close()
                 await office.close()
     finally:
+        if clients is not None:
+            await clients.close()
         await pbx.close()
 
     def line(name: str, values: list[float]) -> str:
@@ -290,5 +339,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--pbx-role":
         asyncio.run(pbx_main(float(sys.argv[2])))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--clients-role":
+        asyncio.run(clients_main(int(sys.argv[2])))
     else:
         main()
