@@ -330,7 +330,7 @@ def main() -> None:
     parser.add_argument(
         "--traffic",
         type=float,
-        default=5.0,
+        default=7.0,
         help="background calls per second (about 100 AMI events each, dialplan steps included)",
     )
     asyncio.run(main_async(parser.parse_args()))
