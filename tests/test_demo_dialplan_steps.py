@@ -13,7 +13,14 @@ from __future__ import annotations
 import pytest
 
 from ctibot.demo import DemoPbx, Office
-from tests.demo_fixtures import as_dict, first_channel_seq, load_capture, replay, split_raw
+from tests.demo_fixtures import (
+    RawAmiClient,
+    as_dict,
+    first_channel_seq,
+    load_capture,
+    replay,
+    split_raw,
+)
 from tests.test_demo_captures import CALLS, SCALE, _setup
 
 STEP_EVENTS = {
@@ -82,8 +89,6 @@ async def test_a_field_phone_runs_no_lab_dialplan() -> None:
     """With PJSIP phones (the default office) the phone side has no steps: only
     the caller's FreePBX-like routing (sub-dial-ext, Dial) and the bridge."""
     async with DemoPbx(time_scale=SCALE) as pbx:
-        from tests.demo_fixtures import RawAmiClient
-
         client = RawAmiClient()
         await client.login(pbx.port)
         try:

@@ -43,7 +43,7 @@ async def setvar(s: AmiSession, msg: dict, aid: str | None) -> None:
         if ch is None:
             s.send(m.response("Error", aid, "No such channel"))
             return
-        e.set_var(ch, name, value, announce=True)
+        e.steps.var(ch, name, value)
     s.send(m.response("Success", aid, "Variable Set"))
 
 

@@ -234,24 +234,6 @@ class CallEngine:
             # the phone behind it learns who it now talks to.
             self.set_callerid(partner, num, name)
 
-    def set_var(self, ch: Channel, name: str, value: str, *, announce: bool = False) -> None:
-        ch.variables[name] = value
-        if announce:
-            self.emit(
-                m.event("VarSet", m.channel_pairs(ch), [("Variable", name), ("Value", value)])
-            )
-
-    def newexten(self, ch: Channel, context: str, exten: str, priority: int, app: str, data: str):
-        """Move a channel in the dialplan (a Newexten event, as Asterisk sends per step)."""
-        ch.context, ch.exten, ch.priority, ch.app, ch.appdata = context, exten, priority, app, data
-        self.emit(
-            m.event(
-                "Newexten",
-                m.channel_pairs(ch),
-                [("Extension", exten), ("Application", app), ("AppData", data)],
-            )
-        )
-
     # -- device and extension states ------------------------------------------
     def state_devices(self, ext: str) -> list[str]:
         """The devices whose DeviceStateChange follows ``ext``'s phones."""
