@@ -202,6 +202,39 @@ CAPTURED: dict[str, Callable[[], dict[str, str]]] = {
     "voicemail_mwi-8": lambda: a.voicemail_box_summary("default", "203"),
     "voicemail_mwi-9": lambda: a.voicemail_remove("default", "203", "INBOX", "1795638298-00000000"),
     "voicemail_mwi-10": lambda: a.voicemail_refresh("default", "203"),
+    "redirect_transfer-2": lambda: a.originate_call(
+        "Local/201@phones", "202", caller_id=ALICE, **C2C
+    ),
+    "redirect_transfer-3": lambda: a.redirect(
+        "Local/201@phones-00000004;1", "205", "from-internal"
+    ),
+    "redirect_transfer-4": lambda: a.hangup("Local/205@phones-00000006;2"),
+    "attended_transfer-3": lambda: a.atxfer(
+        "Local/202@phones-00000008;1", "204", "from-internal"
+    ),
+    "attended_transfer-4": lambda: a.hangup("Local/202@phones-00000008;2"),
+    "attended_transfer-5": lambda: a.hangup("Local/204@phones-0000000a;2"),
+    "conference-2": lambda: a.originate_call("Local/201@phones", "800", caller_id=ALICE, **C2C),
+    "conference-3": lambda: a.originate_call(
+        "Local/202@phones", "800", caller_id='"Bob Brown" <202>', **C2C
+    ),
+    "conference-4": lambda: a.originate_call(
+        "Local/203@phones", "800", caller_id=("Carol Clark", "203"), **C2C
+    ),
+    "conference-5": lambda: a.hangup("Local/201@phones-0000000e;2"),
+    "conference-6": lambda: a.hangup("Local/202@phones-0000000f;2"),
+    "conference-7": lambda: a.hangup("Local/203@phones-00000010;2"),
+    # The capture's lab spied on a device prefix without S; ctibot's spy() names the
+    # exact channel (a prefix would also match 2010) and stops with the spied call.
+    "chanspy-3": lambda: a.originate_application(
+        "Local/203@phones",
+        "ChanSpy",
+        "Local/201@phones,q",
+        caller_id=("Carol Clark", "203"),
+        timeout_ms=30000,
+    ),
+    "chanspy-4": lambda: a.hangup("Local/203@phones-00000014;2"),
+    "chanspy-5": lambda: a.hangup("Local/202@phones-00000013;2"),
 }
 
 #: Captured actions ctibot deliberately never builds, and why.
@@ -412,10 +445,10 @@ def test_redirect_with_both_legs() -> None:
         "Action",
         "Channel",
         "ExtraChannel",
-        "Exten",
-        "ExtraExten",
         "Context",
         "ExtraContext",
+        "Exten",
+        "ExtraExten",
         "Priority",
         "ExtraPriority",
     ]

@@ -262,16 +262,20 @@ def redirect(
     extra_context: str | None = None,
     extra_priority: int | None = None,
 ) -> Action:
-    """Send a channel (and optionally its peer, ``extra_*``) to ``exten@context``."""
+    """Send a channel (and optionally its peer, ``extra_*``) to ``exten@context``.
+
+    The channel leaves its bridge; a lone peer's leg then ends (a transfer done by
+    Redirect, as the redirect_transfer capture shows). Fields in the capture's order.
+    """
     action: Action = {"Action": "Redirect", "Channel": v.channel(channel)}
     if extra_channel is not None:
         action["ExtraChannel"] = v.channel(extra_channel, "extra_channel")
-    action["Exten"] = v.extension(exten, "exten")
-    if extra_exten is not None:
-        action["ExtraExten"] = v.extension(extra_exten, "extra_exten")
     action["Context"] = v.context(context)
     if extra_context is not None:
         action["ExtraContext"] = v.context(extra_context, "extra_context")
+    action["Exten"] = v.extension(exten, "exten")
+    if extra_exten is not None:
+        action["ExtraExten"] = v.extension(extra_exten, "extra_exten")
     action["Priority"] = str(v.priority(priority))
     if extra_priority is not None:
         action["ExtraPriority"] = str(v.priority(extra_priority, "extra_priority"))
