@@ -209,9 +209,7 @@ CAPTURED: dict[str, Callable[[], dict[str, str]]] = {
         "Local/201@phones-00000004;1", "205", "from-internal"
     ),
     "redirect_transfer-4": lambda: a.hangup("Local/205@phones-00000006;2"),
-    "attended_transfer-3": lambda: a.atxfer(
-        "Local/202@phones-00000008;1", "204", "from-internal"
-    ),
+    "attended_transfer-3": lambda: a.atxfer("Local/202@phones-00000008;1", "204", "from-internal"),
     "attended_transfer-4": lambda: a.hangup("Local/202@phones-00000008;2"),
     "attended_transfer-5": lambda: a.hangup("Local/204@phones-0000000a;2"),
     "conference-2": lambda: a.originate_call("Local/201@phones", "800", caller_id=ALICE, **C2C),
