@@ -66,24 +66,42 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 async def _snapshot(args: argparse.Namespace) -> int:
+    """One attempt, bounded by ``--timeout``: a monitoring check must not wait on retries."""
+    from dataclasses import replace
+
     from ctibot.app import CtiApp
 
     config = load_config(args.config)
+    timeout = max(args.timeout, 0.1)
+    pbx = replace(config.pbx, connect_timeout=min(config.pbx.connect_timeout, timeout))
+    config = replace(config, pbx=pbx)
+    if not args.verbose:
+        # The one line below says it all: no log lines of the attempt, no "retrying".
+        logging.getLogger("ctibot").setLevel(logging.CRITICAL)
     app = CtiApp(config, database=False)
     await app.start()
+    ready = asyncio.ensure_future(app.ami.ready.wait())
     try:
-        await app.ami.wait_ready(args.timeout)
+        async with asyncio.timeout(timeout):
+            # The client would retry after a failure: the first failure is the answer.
+            while not ready.done() and app.ami.last_error is None:
+                await asyncio.wait([ready], timeout=0.01)
     except TimeoutError:
-        reason = app.ami.last_error or "no complete state received"
+        pass
+    finally:
+        ready.cancel()
+        snapshot = app.state.snapshot() if app.ami.ready.is_set() else None
+        await app.stop()
+    if snapshot is None:
+        if app.ami.last_error is not None:
+            reason = app.ami.last_error
+        else:
+            reason = f"no complete state received within {timeout:g} s"
         print(
-            f"ctibot snapshot: PBX {config.pbx.host}:{config.pbx.port} not ready after "
-            f"{args.timeout:g} s: {reason}",
+            f"ctibot snapshot: PBX {config.pbx.host}:{config.pbx.port} not ready: {reason}",
             file=sys.stderr,
         )
         return 1
-    finally:
-        snapshot = app.state.snapshot() if app.ami.ready.is_set() else None
-        await app.stop()
     _print_json(snapshot)
     return 0
 
@@ -155,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("snapshot", help="connect, resync, print the PBX state as JSON, exit")
     p.add_argument("--config", required=True)
-    p.add_argument("--timeout", type=float, default=15.0)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        help="seconds for the one attempt: connect, log in, read the state (default 3)",
+    )
 
     p = sub.add_parser("xmpp-groups", help="write a Prosody mod_groups file for the rosters")
     p.add_argument("--config", required=True)

@@ -96,8 +96,52 @@ async def test_snapshot_of_an_unreachable_pbx_says_why_and_exits_1(tmp_path: Pat
         config.write_text(text.replace('secret = "cti-secret"', 'secret = "wrong"'))
         code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "1")
     assert code == 1 and out == ""
-    assert "not ready after 1 s: login as 'cti' refused (Authentication failed)" in err
+    assert err.splitlines() == [
+        f"ctibot snapshot: PBX 127.0.0.1:{pbx.port} not ready: "
+        "login as 'cti' refused (Authentication failed)"
+    ]
     assert "wrong" not in err
+
+
+async def test_snapshot_of_a_pbx_that_is_down_tries_once_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    from ctibot.xmpp.servers import free_port
+
+    port = free_port()  # nobody listens there
+    config = tmp_path / "office.toml"
+    config.write_text(config_toml(office_config(DemoPbx().office, port, config, "cti-secret")))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "2")
+    took = loop.time() - began
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"ctibot snapshot: PBX 127.0.0.1:{port} not ready: cannot reach")
+    assert "retrying" not in err
+    # The interpreter's start-up is part of it; the attempt itself takes milliseconds.
+    assert took < 2 + 3
+
+
+async def test_snapshot_of_a_pbx_that_never_answers_gives_up_at_the_timeout(
+    tmp_path: Path,
+) -> None:
+    # A listener that accepts and says nothing (a PBX hung, a firewall that eats packets).
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = tmp_path / "office.toml"
+    config.write_text(config_toml(office_config(DemoPbx().office, port, config, "cti-secret")))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    try:
+        code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "1")
+    finally:
+        server.close()
+    took = loop.time() - began
+    assert code == 1 and out == "" and len(err.splitlines()) == 1, err
+    assert f"127.0.0.1:{port} not ready" in err
+    assert 1 <= took < 1 + 3
 
 
 @pytest.mark.parametrize(
