@@ -472,12 +472,16 @@ class DemoPbx:
         ch.trunk = trunk
         e.set_callerid(ch, num, name)
         e.spawn(e.dialplan.inbound(ch, did), owner=ch)
-        # The outside caller hangs up ``talk`` seconds after being answered.
+        # The outside caller hangs up ``talk`` seconds after being answered (by a
+        # phone, or by a queue that then rings its agents), unless hung up first.
         while not ch.dead and ch.answered_at is None:
             await self.clock.sleep(0.25)
         if ch.dead:
             return "NOANSWER"
-        await self.clock.sleep(talk)
+        gone = asyncio.get_running_loop().create_future()
+        ch.hooks.append(lambda _ch: gone.done() or gone.set_result(None))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gone, talk * self.clock.scale)
         e.hangup(ch, 16, soft=True)
         return "ANSWER"
 
