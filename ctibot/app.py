@@ -64,7 +64,7 @@ class CtiApp:
         record = event.record
         if record.merged_into is not None or self.store is None:
             return
-        ours = set(self.state.layout.extensions)
+        tracked = self.state.naming.is_tracked  # users' phones and the PBX's others
         parties = [
             p
             for p in (
@@ -74,7 +74,7 @@ class CtiApp:
                 record.ended_with,
                 *record.transfers,
             )
-            if p in ours
+            if p is not None and tracked(p)
         ]
         if parties:
             await self.store.add_call(record, parties)

@@ -27,6 +27,8 @@ _AMI_USER = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _CONTEXT = re.compile(r"^[A-Za-z0-9_.-]{1,79}$")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 _DEVICE = re.compile(r"^[A-Za-z0-9]{1,10}/[A-Za-z0-9_.@-]{1,80}$")
+_EXTENSION_PATTERN = re.compile(r"^(?:[0-9?*]{1,15}|[0-9]{1,15}-[0-9]{1,15})$")
+_DIGITS = re.compile(r"^[0-9]{1,15}$")
 
 
 class ConfigError(ValueError):
@@ -48,7 +50,7 @@ class PbxConfig:
     ping_timeout: float = 5.0
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
-    astdb_poll: float = 60.0
+    astdb_poll: float = 10.0  # AstDB changes without an AMI event show within this
     hint_context: str = "ext-local"
     queue_context: str = "from-queue"
     internal_context: str = "from-internal"
@@ -56,6 +58,9 @@ class PbxConfig:
     parking_lot: str = "default"
     parking_exten: str = "700"
     trunks: tuple[TrunkSpec, ...] = ()
+    #: Extensions taken from the PBX besides the users' own: digit globs or ranges.
+    extensions: tuple[str, ...] = ("*",)
+    names: dict[str, str] = field(default_factory=dict)  # extension -> name (no user owns it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,8 @@ class Config:
             parking_exten=p.parking_exten,
             mobiles=mobiles,
             devices=devices,
+            discover=p.extensions,
+            names=dict(p.names),
         )
 
     def user_by_name(self, name: str) -> UserConfig | None:
@@ -292,6 +299,26 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
         )
         ts.finish()
         trunks.append(TrunkSpec(name, channels, max_channels))
+    patterns_expected = (
+        'extension numbers, digit patterns or ranges, e.g. ["2??", "300-399"] ([] = none)'
+    )
+    patterns = s.strings("extensions", patterns_expected, _EXTENSION_PATTERN, d.extensions)
+    for pattern in patterns:
+        low, dash, high = pattern.partition("-")
+        if dash and int(low) > int(high):
+            raise s.error("extensions", "ranges from low to high, e.g. 200-299", pattern)
+    names_table = s.get("names", Mapping, 'a table of names, e.g. "210" = "Meeting room"', {})
+    names: dict[str, str] = {}
+    ns = _Section(path, "[pbx.names]", names_table)
+    for key in names_table:
+        if not _DIGITS.match(str(key)):
+            raise ns.error(key, 'an extension number as the key, e.g. "210"', key)
+        names[key] = ns.get(
+            key,
+            str,
+            'the extension\'s name, e.g. "Meeting room"',
+            check=lambda v: 0 < len(v) <= 100 and v.isprintable(),
+        )
     s.finish()
     return PbxConfig(
         host=host,
@@ -302,6 +329,8 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
         device=device,
         parking_exten=parking_exten,
         trunks=tuple(trunks),
+        extensions=patterns,
+        names=names,
         **timings,
         **contexts,
     )
@@ -475,6 +504,12 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
                     f"{owners[ext]!r}"
                 )
             owners[ext] = user.name
+    for ext in pbx.names:
+        if ext in owners:
+            raise ConfigError(
+                f"{path}: [pbx.names].{ext}: {ext} belongs to [[users]] {owners[ext]!r}, "
+                "who names it: expected extensions no user owns"
+            )
     profiles = _load_profiles(path, data.get("profiles"))
     xmpp = _load_xmpp(path, data["xmpp"]) if "xmpp" in data else None
     database = _load_database(path, data.get("database", {}))

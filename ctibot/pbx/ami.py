@@ -29,7 +29,7 @@ from ctibot.pbx.errors import AmiAuthError, AmiError, AmiUnavailable
 from ctibot.pbx.events import PbxConnected, PbxDisconnected
 from ctibot.pbx.framing import AmiFramer, AmiMessage
 from ctibot.pbx.state import PbxState
-from ctibot.pbx.sync import fetch_astdb, fetch_resync
+from ctibot.pbx.sync import ASTDB_FAMILIES, fetch_astdb, fetch_extension_astdb, fetch_resync
 from ctibot.pbx.validate import frame_check
 
 log = logging.getLogger("ctibot.ami")
@@ -127,6 +127,8 @@ class AmiClient:
         self._buffer: list[AmiMessage] | None = None
         self._resync_wanted = asyncio.Event()
         self._booted_seen = asyncio.Event()
+        self._rereads: dict[str, asyncio.Task[None]] = {}
+        self._reread_again: set[str] = set()
         self.ready = asyncio.Event()
         self.connected = False
         self.resyncs = 0
@@ -231,13 +233,17 @@ class AmiClient:
         finally:
             watchdog.cancel()
             poller.cancel()
+            for task in self._rereads.values():
+                task.cancel()
+            self._rereads.clear()
+            self._reread_again.clear()
 
     async def _resync(self) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         self._buffer = []
         try:
-            data = await fetch_resync(self.send, self.state.layout)
+            data = await fetch_resync(self.send, self.state.layout, self.state.naming.tracked())
         except AmiError as exc:
             log.warning("AMI resync failed (%s); reconnecting", exc)
             self._abort()
@@ -267,15 +273,15 @@ class AmiClient:
                 return
 
     async def _poll_astdb(self) -> None:
-        """Feature codes (*78, *72…) change AstDB without telling: re-read it now and then."""
+        """AstDB changes without an event (``database put``, the FreePBX GUI): re-read it often."""
         while True:
             await asyncio.sleep(self.config.astdb_poll)
             if not self.ready.is_set():
                 continue
             try:
-                values = await fetch_astdb(self.send, self.state.layout)
-            except AmiError as exc:
-                log.info("AMI: AstDB re-read failed: %s", exc)
+                values = await fetch_astdb(self.send, self.state.naming.tracked())
+            except (AmiError, TimeoutError) as exc:
+                log.info("AMI: AstDB re-read failed: %s", exc or type(exc).__name__)
                 continue
             self.refresh_astdb(values)
 
@@ -286,10 +292,34 @@ class AmiClient:
 
     def _astdb_keys(self) -> list[str]:
         return [
-            f"{family}/{ext}"
-            for ext in self.state.layout.extensions
-            for family in ("DND", "CF", "CFB", "CFU")
+            f"{family}/{ext}" for ext in self.state.naming.tracked() for family in ASTDB_FAMILIES
         ]
+
+    def _reread_extension(self, extension: str) -> None:
+        """Read one extension's DND/CF/CFB/CFU now (its ``Custom:DND`` light changed)."""
+        if extension in self._rereads:
+            self._reread_again.add(extension)  # the reading in flight may predate the change
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._reread(extension), name=f"ami-astdb-{extension}"
+        )
+        self._rereads[extension] = task
+
+    async def _reread(self, extension: str) -> None:
+        try:
+            while True:
+                self._reread_again.discard(extension)
+                try:
+                    values = await fetch_extension_astdb(self.send, extension)
+                except (AmiError, TimeoutError) as exc:
+                    log.info("AMI: AstDB of %s not re-read: %s", extension, exc)
+                    return
+                for key, value in values.items():
+                    self.bus.publish_all(self.state.set_astdb(key, value))
+                if extension not in self._reread_again:
+                    return
+        finally:
+            self._rereads.pop(extension, None)
 
     # -- events ------------------------------------------------------------------------
 
@@ -319,6 +349,13 @@ class AmiClient:
             return
         if events:
             self.bus.publish_all(events)
+        if message.get("Event") == "DeviceStateChange":
+            device = message.get("Device")
+            if isinstance(device, str) and device.startswith("Custom:DND"):
+                # *76/*78, the GUI or another CTI changed DND (and maybe forwards with it).
+                extension = self.state.naming.dnd_hint_extension(device)
+                if extension is not None and self.state.naming.is_tracked(extension):
+                    self._reread_extension(extension)
 
     def on_connection_lost(self, protocol: _AmiProtocol, exc: Exception | None) -> None:
         if protocol is self._protocol:

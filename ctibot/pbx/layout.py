@@ -38,6 +38,12 @@ class PbxLayout:
     #: A user's other phones (softphone, mobile app, a second desk phone) that FreePBX
     #: names apart from the main one, e.g. PJSIP/91201 for extension 201: device -> extension.
     devices: dict[str, str] = field(default_factory=dict)
+    #: Which extensions the PBX lists (hints in ``hint_context``, phones named by
+    #: ``device_template``) ctibot takes besides the configured ones: digit globs
+    #: (``2??``, ``3*``) or ranges (``200-299``). ``("*",)`` takes all, ``()`` none.
+    discover: tuple[str, ...] = ("*",)
+    #: Names of extensions no user owns (a meeting room, a fax): extension -> name.
+    names: dict[str, str] = field(default_factory=dict)
 
     def device_of(self, extension: str) -> str:
         """The device (channel prefix) of an extension's phone."""

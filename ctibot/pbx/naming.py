@@ -9,6 +9,7 @@ device ``Custom:201``. Everything here is pure string work on untrusted text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from fnmatch import translate
 
 from ctibot.pbx.layout import PbxLayout
@@ -44,6 +45,20 @@ def clean_number(text: str) -> str | None:
     return cleaned or None
 
 
+#: The dialplan's mark on a forwarded call's CALLERID(name): ``CF:Bob Brown``.
+_FORWARD_TAG = re.compile(r"\s*(CF[BU]?)\s*:\s*", re.IGNORECASE)
+
+
+def split_forward_tag(name: str) -> tuple[str | None, str]:
+    """``"CF:Bob Brown"`` -> ``("CF", "Bob Brown")``; an untagged name -> ``(None, name)``."""
+    if ":" not in name[:8]:
+        return None, name
+    match = _FORWARD_TAG.match(name)
+    if match is None:
+        return None, name
+    return match.group(1).upper(), name[match.end() :]
+
+
 def device_of_channel(channel: str) -> str:
     """``PJSIP/201-00000001`` -> ``PJSIP/201``; ``Local/201@x-0000001f;1`` -> ``Local/201@x``."""
     match = _UNIQUE_SUFFIX.search(channel)
@@ -68,25 +83,55 @@ def dialed_number(dial_string: str) -> str | None:
     return match.group(1) if match else None
 
 
+def extension_filter(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """A test for extension numbers from digit globs (``2??``, ``3*``) and ranges (``200-299``)."""
+    globs: list[str] = []
+    ranges: list[tuple[int, int, int, int]] = []
+    for pattern in patterns:
+        low, dash, high = pattern.partition("-")
+        if dash and low.isdigit() and high.isdigit():
+            ranges.append((int(low), int(high), len(low), len(high)))
+        else:
+            globs.append(translate(pattern))
+    glob_re = re.compile("|".join(globs)) if globs else None
+
+    def allowed(number: str) -> bool:
+        if not is_extension_like(number):
+            return False
+        if glob_re is not None and glob_re.match(number):
+            return True
+        value, size = int(number), len(number)
+        return any(lo <= value <= hi and a <= size <= b for lo, hi, a, b in ranges)
+
+    return allowed
+
+
 class ChannelNaming:
     """Maps names to extensions and trunks for one PBX layout (compiled once)."""
 
     __slots__ = (
+        "_allowed",
         "_device_re",
         "_devices",
+        "_discovered",
         "_extensions",
         "_hint_suffix",
         "_internal_suffix",
         "_queue_suffix",
         "_trunk_res",
+        "hint_context",
         "voicemail_context",
     )
 
     def __init__(self, layout: PbxLayout) -> None:
         prefix, _, suffix = layout.device_template.partition("{extension}")
         self._device_re = re.compile(re.escape(prefix) + r"([0-9]{1,15})" + re.escape(suffix) + "$")
-        self._extensions = frozenset(layout.extensions)
+        # Configured: the users' extensions and the named ones; discovered: what the PBX lists.
+        self._extensions = frozenset(layout.extensions) | frozenset(layout.names)
+        self._discovered: set[str] = set()
+        self._allowed = extension_filter(layout.discover)
         self._devices = dict(layout.devices)
+        self.hint_context = layout.hint_context
         self._hint_suffix = "@" + layout.hint_context
         self._queue_suffix = "@" + layout.queue_context
         self._internal_suffix = "@" + layout.internal_context
@@ -98,10 +143,52 @@ class ChannelNaming:
         self.voicemail_context = layout.voicemail_context
 
     def accepts(self, number: str) -> bool:
-        """Whether ``number`` is an extension ctibot tracks (the configured ones, if any)."""
-        if self._extensions:
-            return number in self._extensions
+        """Whether ``number`` is an extension ctibot tracks: configured or found on the PBX.
+
+        Before anything is configured or discovered (a bare state, a replay without a
+        configuration), any extension-like number is taken.
+        """
+        if number in self._extensions or number in self._discovered:
+            return True
+        if self._extensions or self._discovered:
+            return False
         return is_extension_like(number)
+
+    def is_tracked(self, number: str) -> bool:
+        """Configured or discovered (never the anything-goes fallback of :meth:`accepts`)."""
+        return number in self._extensions or number in self._discovered
+
+    def tracked(self) -> list[str]:
+        """Every configured and discovered extension, sorted."""
+        return sorted(self._extensions | self._discovered)
+
+    def discoverable(self, number: str) -> bool:
+        """Whether the configuration lets ctibot take ``number`` from the PBX."""
+        return self._allowed(number)
+
+    def discover(self, number: str) -> bool:
+        """Take ``number`` as an extension the PBX has (if allowed); True if it is new."""
+        if number in self._extensions or number in self._discovered:
+            return False
+        if not self._allowed(number):
+            return False
+        self._discovered.add(number)
+        return True
+
+    def rediscover(self, numbers: Iterable[str]) -> None:
+        """The PBX's whole list of extensions (at a resync): what it no longer lists goes."""
+        self._discovered = {n for n in numbers if n not in self._extensions and self._allowed(n)}
+
+    def extension_of_hint(self, exten: str, context: str) -> str | None:
+        """An ``ExtensionStatus`` of a phone's hint (``201`` in ``ext-local``) -> ``201``."""
+        if context == self.hint_context and is_extension_like(exten):
+            return exten
+        return None
+
+    def extension_of_phone(self, device: str) -> str | None:
+        """A device named by the layout's template (``PJSIP/210``) -> ``210``, configured or not."""
+        match = self._device_re.match(device)
+        return match.group(1) if match else None
 
     def trunk_of_channel(self, channel: str) -> str | None:
         for name, pattern in self._trunk_res:

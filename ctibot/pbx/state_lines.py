@@ -72,7 +72,12 @@ class LineTracking:
 
     def _on_extension_status(self, msg: dict) -> Events:
         rank = HINT_STATUS_RANKS.get(msg.get("Status", ""))
-        ext = self._extension(msg.get("Exten"))
+        number = msg.get("Exten", "")
+        # A phone's hint (201@ext-local) names an extension the PBX has, configured or not.
+        found = self.naming.extension_of_hint(number, msg.get("Context", ""))
+        if found is not None:
+            self.naming.discover(found)
+        ext = self._extension(number)
         if ext is None or rank is None:
             return []
         ext.hint_rank = rank
@@ -90,8 +95,12 @@ class LineTracking:
             if ext is None or (state not in DND_ON_STATES and state != "NOT_INUSE"):
                 return []
             return self._set_dnd(ext, state in DND_ON_STATES)
-        ext = self._extension(self.naming.extension_of_device(device))
         rank = DEVICE_STATE_RANKS.get(state)
+        if rank is not None and rank != RANK_UNKNOWN:
+            phone = self.naming.extension_of_phone(device)
+            if phone is not None:
+                self.naming.discover(phone)
+        ext = self._extension(self.naming.extension_of_device(device))
         if ext is None or rank is None:
             return []
         if rank == RANK_UNKNOWN:

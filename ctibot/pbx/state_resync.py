@@ -18,8 +18,9 @@ class ResyncData:
     """What the AMI client fetched after a (re)connect; None = not fetched, keep as is.
 
     A list that was fetched is the whole truth: what it does not list is gone.
-    ``astdb`` holds every DND/CF/CFB/CFU key present for the configured
-    extensions (absent = off); ``mailboxes`` maps a box to (new, old).
+    ``astdb`` holds every DND/CF/CFB/CFU key present for the extensions
+    (absent = off): those of tracked (configured or discovered) extensions count.
+    ``mailboxes`` maps a box to (new, old).
     """
 
     channels: list[Message] | None = None  # CoreShowChannel
@@ -77,6 +78,7 @@ class Resync:
     _ring: Callable[[Call, Channel, Events], None]
     _on_extension_status: Callable[[Message], Events]
     _on_device_state: Callable[[Message], Events]
+    _extension: Callable[[str | None], Extension | None]
     _on_queue_params: Callable[[Message], Events]
     _update_member: Callable[[Queue, Message], Events]
     _on_queue_member_removed: Callable[[Message], Events]
@@ -89,6 +91,8 @@ class Resync:
 
     def _resync_all(self, data: ResyncData) -> Events:
         out: Events = []
+        if data.extension_states is not None or data.device_states is not None:
+            self._safe(self._resync_discovery, data)
         if data.channels is not None:
             out += self._safe(self._resync_channels, data.channels)
         for msg in last_per(data.extension_states or (), "Exten"):
@@ -108,6 +112,29 @@ class Resync:
         if data.astdb is not None:
             out += self._safe(self._resync_astdb, data.astdb)
         return out
+
+    def _resync_discovery(self, data: ResyncData) -> Events:
+        """The extensions the PBX has: its phones' hints and the devices named like phones."""
+        naming = self.naming
+        found: set[str] = set()
+        for msg in data.extension_states or ():
+            number = naming.extension_of_hint(msg.get("Exten", ""), msg.get("Context", ""))
+            if number is not None:
+                found.add(number)
+        for msg in data.device_states or ():
+            state = msg.get("State", "")
+            if state in ("UNKNOWN", "INVALID"):
+                continue
+            number = naming.extension_of_phone(msg.get("Device", ""))
+            if number is not None:
+                found.add(number)
+        naming.rediscover(found)
+        for number in naming.tracked():
+            self._extension(number)
+        busy = {ch.extension for ch in self._channels.values()}
+        for number in [n for n in self.extensions if not naming.accepts(n) and n not in busy]:
+            del self.extensions[number]  # gone from the PBX (and from the configuration)
+        return []
 
     def _resync_channels(self, items: Iterable[Message]) -> Events:
         listed: dict[str, Message] = {}

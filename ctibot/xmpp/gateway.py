@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from slixmpp import JID
+from slixmpp.exceptions import XMPPError
+from slixmpp.plugins.xep_0030.stanza import DiscoInfo
 
 from ctibot.bus import EventBus
 from ctibot.config import Config, UserConfig
@@ -27,6 +29,41 @@ log = logging.getLogger("ctibot.xmpp")
 NO_STORE_HINTS = "<no-store xmlns='urn:xmpp:hints'/><no-permanent-store xmlns='urn:xmpp:hints'/>"
 
 
+class PbxJids(VirtualJids):
+    """The virtual JIDs of the users and of every extension the PBX has, owned or not.
+
+    A phone no user owns (a meeting room, a fax) is as much a contact as a user's:
+    found by the PBX state at every resync (its hints and devices), named by
+    ``[pbx.names]`` when the configuration names it.
+    """
+
+    def __init__(self, config: Config, state: PbxState) -> None:
+        super().__init__(config)
+        self.state = state
+        self.names = dict(config.pbx.names)
+
+    def contacts(self) -> list[str]:
+        """Users, then every extension: the owned ones, then those the PBX alone has."""
+        base = super().contacts()
+        seen = set(base)
+        return [*base, *(e for e in self.state.naming.tracked() if e not in seen)]
+
+    def is_contact(self, local: str) -> bool:
+        return super().is_contact(local) or self.state.naming.is_tracked(local)
+
+    def extensions_of(self, local: str) -> tuple[str, ...]:
+        found = super().extensions_of(local)
+        if found or not self.state.naming.is_tracked(local):
+            return found
+        return (local,)
+
+    def display_name(self, local: str) -> str:
+        name = self.names.get(local)
+        if name is not None and self.owner(local) is None:
+            return f"{local} ({name})"
+        return super().display_name(local)
+
+
 class XmppGateway:
     """Everything XMPP, over the same state, bus and services as every other surface."""
 
@@ -46,7 +83,7 @@ class XmppGateway:
         self.services = services
         self.store = store
         self.ami_connected = ami_connected  # () -> bool
-        self.jids = VirtualJids(config)
+        self.jids = PbxJids(config, state)
         self.view = PresenceView(services)
         self.xmpp = CtiComponent(config.xmpp)
         self.roster = Roster(self)
@@ -61,6 +98,7 @@ class XmppGateway:
             part.wire()
         self.xmpp.add_event_handler("session_start", self.users.forget)
         self.xmpp.plugin["xep_0054"].api.register(self._vcard, "get_vcard")
+        self.xmpp.plugin["xep_0030"].api.register(self._disco_info, "get_info")
         self.xmpp.start()
 
     async def stop(self) -> None:
@@ -81,6 +119,20 @@ class XmppGateway:
             vcard["TEL"]["WORK"] = True
             vcard["TEL"]["VOICE"] = True
         return vcard
+
+    def _disco_info(self, jid: JID, node: Any, ifrom: Any, data: Any) -> Any:
+        """disco#info: a virtual JID that exists is a phone or a person; others do not exist."""
+        jid = JID(jid)
+        disco = self.xmpp.plugin["xep_0030"]
+        if not jid.user:
+            return disco.static.get_info(jid, node, ifrom, data)
+        if not self.jids.is_contact(jid.user) or node:
+            raise XMPPError("item-not-found")
+        info = DiscoInfo()
+        info.add_identity("client", "phone", self.jids.display_name(jid.user))
+        for feature in ("http://jabber.org/protocol/disco#info", "vcard-temp"):
+            info.add_feature(feature)
+        return info
 
     # -- helpers the parts share -------------------------------------------------------------
 
