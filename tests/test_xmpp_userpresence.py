@@ -135,3 +135,63 @@ async def test_strangers_and_other_domains_are_ignored() -> None:
     await view.on_presence(presence("bob@example.test/laptop", to="someone@elsewhere.test"))
     assert view.is_online(BOB) is None
     assert services.calls == [] and summaries == []
+
+
+class Wire:
+    """What the component writes, as prepared XML."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.online = asyncio.Event()
+        self.online.set()
+
+    def send_raw(self, data: str) -> None:
+        self.sent.append(data)
+
+    def new_id(self) -> str:
+        return "id1"
+
+
+def test_after_a_reconnect_every_user_is_probed_from_their_own_virtual_jid() -> None:
+    view, _, _ = make()
+    wire = Wire()
+    nobody = UserConfig("dave", "Dave Davis", ("204",))  # no XMPP account
+    view.gw.xmpp = wire
+    view.gw.config = SimpleNamespace(users=(BOB, nobody))
+    view.resources["bob"] = {"laptop": ""}
+    view.forget()
+    assert view.is_online(BOB) is None
+    assert wire.sent == [f"<presence type='probe' from='bob@{COMPONENT}' to='bob@example.test'/>"]
+
+
+async def test_the_answer_to_a_probe_tells_ctibot_bob_is_away() -> None:
+    view, _, _ = make()
+    # Prosody's answer for a user with no resource online: unavailable, from the bare JID.
+    await view.on_presence(presence("bob@example.test", "unavailable", to=f"bob@{COMPONENT}"))
+    assert view.is_online(BOB) is False
+    assert view.online_jids(BOB) == []
+    await view.on_presence(presence("bob@example.test/phone"))
+    await view.on_presence(presence("bob@example.test/laptop", "away"))
+    assert view.online_jids(BOB) == ["bob@example.test/phone", "bob@example.test/laptop"]
+
+
+def test_a_popup_for_someone_whose_presence_is_unknown_is_a_headline_never_stored() -> None:
+    from ctibot.xmpp.popups import Popups
+
+    view, _, _ = make()
+    wire = Wire()
+    gateway = SimpleNamespace(xmpp=wire, users=view, jids=SimpleNamespace(domain=COMPONENT))
+    popups = Popups(gateway)  # type: ignore[arg-type]
+    popups.notify(BOB, "ring")
+    assert len(wire.sent) == 1 and "type='headline'" in wire.sent[0]
+    assert "to='bob@example.test'" in wire.sent[0]
+    view.resources["bob"] = {}  # known to be away: nothing at all
+    popups.notify(BOB, "ring")
+    assert len(wire.sent) == 1
+    view.resources["bob"] = {"laptop": "", "phone": "away"}
+    popups.notify(BOB, "ring")
+    assert [m.split(" type=")[0].split("to=")[1] for m in wire.sent[1:]] == [
+        "'bob@example.test/laptop'",
+        "'bob@example.test/phone'",
+    ]
+    assert all("type='chat'" in m and "urn:xmpp:hints" in m for m in wire.sent[1:])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from slixmpp import Presence
 
 from ctibot.config import UserConfig
+from ctibot.xmpp.roster import xml_attr
 
 if TYPE_CHECKING:
     from ctibot.xmpp.gateway import XmppGateway
@@ -47,6 +48,13 @@ class UserPresence:
         if resources is None:
             return None
         return bool(resources)
+
+    def online_jids(self, user: UserConfig) -> list[str] | None:
+        """The full JIDs of the user's resources seen online; None when presence is unknown."""
+        resources = self.resources.get(user.name)
+        if resources is None or user.jid is None:
+            return None
+        return [f"{user.jid}/{resource}" if resource else user.jid for resource in resources]
 
     async def on_presence(self, pres: Presence) -> None:
         if pres["to"].domain != self.gw.jids.domain:
@@ -131,6 +139,28 @@ class UserPresence:
             )
 
     def forget(self, _: Any = None) -> None:
-        """After the component reconnects, presences come again from the server."""
+        """After the component (re)connects: forget, then ask the server for every presence.
+
+        Without the probes ctibot would know nothing of a user until their client
+        next sends presence, and would take an offline user for "unknown".
+        Prosody and ejabberd answer a probe from a JID the user shares presence
+        with (their own virtual JID, via ``team`` or mod_groups) with the
+        available resources, or a bare "unavailable": then ctibot knows they are away.
+        """
         self.resources.clear()
         self._acted_online.clear()
+        self.probe()
+
+    def probe(self) -> None:
+        """A presence probe to each user, from their own virtual JID."""
+        gw = self.gw
+        if not gw.xmpp.online.is_set():
+            return
+        stanzas = [
+            f"<presence type='probe' from='{xml_attr(f'{user.name}@{gw.jids.domain}')}'"
+            f" to='{xml_attr(user.jid)}'/>"
+            for user in gw.config.users
+            if user.jid is not None
+        ]
+        if stanzas:
+            gw.xmpp.send_raw("".join(stanzas))
