@@ -8,6 +8,7 @@ import time
 import pytest
 
 from ctibot.demo import DemoPbx, Office
+from ctibot.pbx import actions as a
 from ctibot.pbx.layout import LAB_LAYOUT, PbxLayout
 from tests.demo_fixtures import RawAmiClient, field_templates, split_raw, unknown_field_orders
 
@@ -109,6 +110,59 @@ async def test_dnd_sends_to_voicemail_and_cf_forwards() -> None:
         pbx.call("201", "203")
         await until(lambda: any(c.bridge for c in phone_channels(pbx, "205")))
         assert phone_channels(pbx, "203") == []
+
+
+async def test_calling_a_colleague_on_dnd_as_ctibot_does() -> None:
+    """Issue 6: Alice on DND, Bob clicks to call her. The Originate's Timeout bounds
+    Bob's own phone ringing (originate_no_answer_timeout: Failure, Reason 3); once
+    Bob answers, FreePBX's DND rule sends him to Alice's voicemail and her phone
+    never rings (dnd_and_cf_astdb): the caller's leg is Up in VoiceMail, not ringing."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        # What ctibot sends for "dnd on" and for "call alice".
+        for action in (
+            a.with_action_id(a.db_put("DND", "201", "YES"), "dnd"),
+            a.with_action_id(a.devstate_change("DND201", "BUSY"), "light"),
+        ):
+            await client.action(action)
+        call = a.originate_call(
+            "PJSIP/202", "201", context="from-internal", caller_id=("Bob Brown", "202")
+        )
+        assert call["Timeout"] == "15000"
+        pbx.phone("202").answer_after = None  # Bob does not pick up
+        started = pbx.clock.now()
+        await client.action(a.with_action_id(call, "c1"))
+        failed = await client.wait_for(
+            lambda m: m.get("Event") == "OriginateResponse" and m["ActionID"] == "c1", timeout=10
+        )
+        assert 15 <= pbx.clock.now() - started < 50
+        assert (failed["Response"], failed["Reason"], failed["Channel"]) == (
+            "Failure",
+            "3",
+            "PJSIP/202",
+        )
+        await until(lambda: not pbx.engine.channels)
+
+        pbx.phone("202").answer_after = 1.0  # now he does
+        await client.action(a.with_action_id(call, "c2"))
+        answered = await client.wait_for(
+            lambda m: m.get("Event") == "OriginateResponse" and m["ActionID"] == "c2", timeout=10
+        )
+        assert (answered["Response"], answered["Reason"]) == ("Success", "4")
+        mailbox = await client.wait_for(
+            lambda m: m.get("Event") == "Newexten" and m["Application"] == "VoiceMail"
+        )
+        assert (mailbox["Channel"], mailbox["AppData"]) == (answered["Channel"], "201@default,b")
+        assert mailbox["ChannelStateDesc"] == "Up"
+        assert not phone_channels(pbx, "201")
+        assert not [
+            m for m in client.messages if m.get("Event") == "DialBegin" and m.get("Channel")
+        ]
+        await client.action(a.with_action_id(a.hangup(answered["Channel"]), "h"))
+        await until(lambda: not pbx.engine.channels)
+        assert not [m for m in client.messages if m.get("Channel", "").startswith("PJSIP/201-")]
+        await client.close()
 
 
 async def test_cfb_on_busy_and_cfu_on_no_answer() -> None:
