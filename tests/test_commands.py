@@ -228,7 +228,7 @@ async def test_forward_and_queue_from_chat(office: Office) -> None:
     )
     assert office.pbx.office.astdb.get("CF", "203") == "vmu203"
     assert await dispatch(svc, carol, "forward") == "Forward always: your voicemail"
-    assert await dispatch(svc, carol, "forward off") == "Forwarding always is off."
+    assert await dispatch(svc, carol, "forward off") == "All call forwarding is off."
     assert await dispatch(svc, carol, "queue login sales") == "Logged into sales."
     queues = office.harness.state.queues
     await office.until(lambda: "203" in queues["sales"].members)

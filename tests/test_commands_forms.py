@@ -79,7 +79,9 @@ async def test_forward_form_round_trip_matches_chat(office: Office) -> None:
         "forward",
         {"kind": "noanswer", "destination": "number", "number": "0612345678", "timeout": "25"},
     )
-    assert reply == "Calls are now forwarded when not answered to 0612345678."
+    assert reply == (
+        "Calls are now forwarded when not answered to 0612345678 after 25 s of ringing."
+    )
     assert astdb.get("CFU", "207") == "0612345678" and astdb.get("AMPUSER", "207/ringtimer") == "25"
     reply = await run_form(
         office.services, carol, "forward", {"kind": "unconditional", "destination": "mobile"}

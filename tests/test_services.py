@@ -265,7 +265,8 @@ async def test_recent_calls_come_from_the_history_store_when_there_is_one(office
     history = History()
     office.services.history = history
     (line,) = await office.services.recent_calls(office.users["alice"])
-    assert history.asked == (["201"], 10)
+    # More rows than are shown: the store's order is not the order (newest first).
+    assert history.asked[0] == ["201"] and history.asked[1] >= 10
     assert line.direction == "in" and line.party == "0612" and not line.answered
 
 

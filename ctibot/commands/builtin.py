@@ -13,6 +13,7 @@ from ctibot.commands.base import (
     Result,
     command,
 )
+from ctibot.services.results import label
 
 _DESTINATION = Arg(
     "destination",
@@ -69,13 +70,21 @@ class Call(Command):
     async def run(self, ctx: Context, destination: str) -> Result:
         placed = await ctx.services.call(ctx.user, destination)
         if placed.name:
-            return Reply.of(
+            reply = Reply.of(
                 "call.placed_user",
                 name=placed.name,
                 destination=placed.destination,
                 extension=placed.extension,
             )
-        return Reply.of("call.placed", destination=placed.destination, extension=placed.extension)
+        else:
+            reply = Reply.of(
+                "call.placed", destination=placed.destination, extension=placed.extension
+            )
+        if placed.dnd is None:
+            return reply
+        # Said at once: the PBX's DND rule answers the call, not the colleague.
+        who = label(placed.name, placed.destination)
+        return Lines((reply, Reply.of(f"call.dnd_{placed.dnd}", who=who)))
 
 
 @command
@@ -88,7 +97,7 @@ class Hangup(Command):
 
     async def run(self, ctx: Context) -> Result:
         done = await ctx.services.hangup(ctx.user)
-        return Reply.of("hangup.done", party=done.party or "?")
+        return Reply.of("hangup.done", party=label(done.party_name, done.party))
 
 
 @command
@@ -102,7 +111,11 @@ class Transfer(Command):
 
     async def run(self, ctx: Context, destination: str) -> Result:
         done = await ctx.services.transfer(ctx.user, destination)
-        return Reply.of("transfer.done", party=done.party or "?", destination=done.destination)
+        return Reply.of(
+            "transfer.done",
+            party=label(done.party_name, done.party),
+            destination=label(done.destination_name, done.destination),
+        )
 
 
 @command
@@ -131,7 +144,9 @@ class Pickup(Command):
 
     async def run(self, ctx: Context, slot: int) -> Result:
         done = await ctx.services.pickup(ctx.user, str(slot))
-        return Reply.of("pickup.done", slot=done.destination, party=done.party or "?")
+        return Reply.of(
+            "pickup.done", slot=done.destination, party=label(done.party_name, done.party)
+        )
 
 
 @command

@@ -45,6 +45,12 @@ EN: dict[str, str] = {
     "error.bad_destination": "“{destination}” is not a number I can dial.",
     "error.no_such_contact": "I know no user, contact or number “{destination}”.",
     "error.call_self": "That is your own phone.",
+    "error.transfer_self": "That is your own phone: transfer the call to someone else.",
+    "error.transfer_to_peer": "You are talking with {party}: a call cannot be transferred "
+    "to the party it connects you with.",
+    "error.number_too_long": "“{destination}” is too long for a phone number "
+    "(at most {maximum} digits).",
+    "error.forward_all_off_only": "Only “off” applies to every kind of forward at once.",
     "error.no_call": "You are not on a call.",
     "error.no_answered_call": "Your call has not been answered yet.",
     "error.no_parked_call": "No call is parked on {slot}.",
@@ -68,6 +74,9 @@ EN: dict[str, str] = {
     # calls
     "call.placed": "Calling {destination}: your phone {extension} rings first.",
     "call.placed_user": "Calling {name} ({destination}): your phone {extension} rings first.",
+    "call.dnd_voicemail": "{who} is on do not disturb: the PBX sends the call to their "
+    "voicemail.",
+    "call.dnd_busy": "{who} is on do not disturb: the PBX answers busy.",
     "hangup.done": "Hung up your call with {party}.",
     "transfer.done": "{party} is being transferred to {destination}.",
     "park.done": "Parked on {slot}; “pickup {slot}” takes it back.",
@@ -91,6 +100,11 @@ EN: dict[str, str] = {
     "forward.line": "Forward {kind}: {destination}",
     "forward.set": "Calls are now forwarded {kind} to {destination}.",
     "forward.off": "Forwarding {kind} is off.",
+    "forward.set_after": "Calls are now forwarded {kind} to {destination} after {seconds} s "
+    "of ringing.",
+    "forward.all_off": "All call forwarding is off.",
+    "forward.still": "Still set: {forwards}.",
+    "forward.item": "{kind} to {destination}",
     "kind.unconditional": "always",
     "kind.busy": "when busy",
     "kind.noanswer": "when not answered",
@@ -179,6 +193,12 @@ IT: dict[str, str] = {
     "error.bad_destination": "“{destination}” non è un numero che posso chiamare.",
     "error.no_such_contact": "Non conosco utenti, contatti o numeri “{destination}”.",
     "error.call_self": "È il tuo stesso telefono.",
+    "error.transfer_self": "È il tuo stesso telefono: trasferisci la chiamata a qualcun altro.",
+    "error.transfer_to_peer": "Stai parlando con {party}: non si può trasferire una chiamata "
+    "alla persona con cui ti collega.",
+    "error.number_too_long": "“{destination}” è troppo lungo per un numero di telefono "
+    "(al massimo {maximum} cifre).",
+    "error.forward_all_off_only": "Solo “no” vale per tutti i tipi di inoltro insieme.",
     "error.no_call": "Non sei in chiamata.",
     "error.no_answered_call": "La tua chiamata non ha ancora avuto risposta.",
     "error.no_parked_call": "Nessuna chiamata parcheggiata su {slot}.",
@@ -201,6 +221,9 @@ IT: dict[str, str] = {
     "error.no_such_user": "Nessuno corrisponde a “{name}”.",
     "call.placed": "Chiamo {destination}: prima squilla il tuo telefono {extension}.",
     "call.placed_user": "Chiamo {name} ({destination}): prima squilla il tuo telefono {extension}.",
+    "call.dnd_voicemail": "{who} ha il non disturbare: il centralino passa la chiamata "
+    "alla sua segreteria.",
+    "call.dnd_busy": "{who} ha il non disturbare: il centralino risponde occupato.",
     "hangup.done": "Chiusa la chiamata con {party}.",
     "transfer.done": "{party} viene trasferito a {destination}.",
     "park.done": "Parcheggiata su {slot}; “riprendi {slot}” la riprende.",
@@ -221,8 +244,13 @@ IT: dict[str, str] = {
     "dnd.already_off": "Non disturbare era già disattivo.",
     "forward.none": "Nessun inoltro di chiamata.",
     "forward.line": "Inoltro {kind}: {destination}",
-    "forward.set": "Le chiamate ora sono inoltrate {kind} a {destination}.",
+    "forward.set": "Le chiamate ora sono inoltrate {kind} verso {destination}.",
     "forward.off": "Inoltro {kind} disattivato.",
+    "forward.set_after": "Le chiamate ora sono inoltrate {kind} verso {destination} "
+    "dopo {seconds} s di squilli.",
+    "forward.all_off": "Tutti gli inoltri di chiamata sono disattivati.",
+    "forward.still": "Restano attivi: {forwards}.",
+    "forward.item": "{kind} verso {destination}",
     "kind.unconditional": "sempre",
     "kind.busy": "se occupato",
     "kind.noanswer": "se non rispondi",
@@ -257,7 +285,7 @@ IT: dict[str, str] = {
     "presence.callforward": "inoltrato",
     "presence.online": "disponibile",
     "status.phone": "Telefono {extension}: {status}{extra}",
-    "status.forward": "inoltro {kind} a {destination}",
+    "status.forward": "inoltro {kind} verso {destination}",
     "status.queue": "Coda {queue}: disponibile",
     "status.queue_paused": "Coda {queue}: in pausa ({reason})",
     "status.call": "In chiamata con {party} su {extension} da {since}",

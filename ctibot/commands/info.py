@@ -8,7 +8,7 @@ import time
 from ctibot.commands.base import Arg, Command, Context, Lines, Reply, Result, command
 from ctibot.commands.i18n import translate
 from ctibot.commands.settings import shown_target
-from ctibot.services.results import CallLine, CurrentCall
+from ctibot.services.results import CallLine, CurrentCall, label
 
 
 def _duration(seconds: float) -> str:
@@ -19,7 +19,7 @@ def _duration(seconds: float) -> str:
 
 
 def _call_line(ctx: Context, call: CurrentCall) -> Reply:
-    party = f"{call.party_name} ({call.party})" if call.party_name else (call.party or "?")
+    party = label(call.party_name, call.party)
     key = "status.call_ringing" if call.state == "ringing" else "status.call"
     if call.recording:
         key += "_recording"
@@ -122,7 +122,7 @@ class Calls(Command):
             return Reply.of("calls.none")
         lines: list[Reply | str] = [Reply.of("calls.title")]
         for c in calls:
-            party = f"{c.party_name} ({c.party})" if c.party_name else (c.party or "?")
+            party = label(c.party_name, c.party)
             key = f"calls.{c.direction}" + ("" if c.answered else "_missed")
             lines.append(
                 Reply.of(key, when=_when(c.start), party=party, duration=_duration(c.duration))

@@ -19,6 +19,7 @@ from ctibot.commands.base import (
     command,
 )
 from ctibot.commands.i18n import translate
+from ctibot.services.results import ForwardResult, label
 
 _ON_OFF = {
     "si": "on",
@@ -171,16 +172,13 @@ class Forward(Command):
         word = _TARGET_WORDS.get(target.casefold(), target)
         if target.casefold() in _KIND_WORDS or target.casefold() in ("busy", "noanswer"):
             raise ArgError("parse.missing", name=self.args[0].shown(ctx.language))
+        if word == "off" and kind is None and seconds is None:
+            kind = "all"  # "forward off" clears every forward, not only "always"
         kind = kind or "unconditional"  # a ring time without "noanswer": the service says why
         result = await ctx.services.set_forward(
             ctx.user, kind, None if word == "off" else word, seconds
         )
-        kind_word = translate(f"kind.{kind}", ctx.language)
-        if result.destination is None:
-            return Reply.of("forward.off", kind=kind_word)
-        return Reply.of(
-            "forward.set", kind=kind_word, destination=shown_target(ctx, result.destination)
-        )
+        return forward_reply(ctx, result)
 
     def from_form(self, ctx: Context, values: Values) -> dict[str, Any]:
         kind = _one(values, "kind") or "unconditional"
@@ -196,6 +194,34 @@ class Forward(Command):
         timeout = _one(values, "timeout")
         seconds = self.args[2].convert(timeout) if timeout else None
         return {"target": target, "kind": kind, "seconds": seconds}
+
+
+def forward_reply(ctx: Context, result: ForwardResult) -> Result:
+    """What a forward change did, with the ring time and whatever forward stays set."""
+    lang = ctx.language
+    if result.kind == "all":
+        head = Reply.of("forward.all_off")
+    elif result.destination is None:
+        head = Reply.of("forward.off", kind=translate(f"kind.{result.kind}", lang))
+    else:
+        head = Reply.of(
+            "forward.set_after" if result.timeout else "forward.set",
+            kind=translate(f"kind.{result.kind}", lang),
+            destination=shown_target(ctx, result.destination),
+            seconds=result.timeout,
+        )
+    if result.destination is not None or not result.still_set:
+        return head  # what stays set matters when something was turned off
+    still = "; ".join(
+        translate(
+            "forward.item",
+            lang,
+            kind=translate(f"kind.{kind}", lang),
+            destination=shown_target(ctx, target),
+        )
+        for kind, target in result.still_set
+    )
+    return Lines((head, Reply.of("forward.still", forwards=still)))
 
 
 def _one(values: Values, name: str) -> str:
@@ -242,7 +268,7 @@ def shown_target(ctx: Context, value: str) -> str:
     mobile = ctx.user.mobile
     if mobile and value.lstrip("+0") == mobile.lstrip("+0"):
         return translate("word.mobile", ctx.language, number=mobile)
-    return value
+    return label(ctx.services.name_of_number(value), value)
 
 
 def _show_forwards(ctx: Context) -> Result:

@@ -11,7 +11,7 @@ from ctibot.pbx import validate as v
 from ctibot.pbx.validate import AmiValueError
 from ctibot.services.context import ServiceBase, clip
 from ctibot.services.errors import BadArgument, NotFound, NothingToDo, PbxRefused
-from ctibot.services.results import CallAction, CallPlaced
+from ctibot.services.results import CallAction, CallPlaced, label
 
 #: A plugin (phonebook…) turns a name into a number, or says it does not know it.
 ContactLookup = Callable[[UserConfig, str], Awaitable[str | None]]
@@ -66,7 +66,20 @@ class CallActions(ServiceBase):
         if number is None:
             raise NotFound("error.no_such_contact", destination=clip(text))
         owner = self.config.user_by_extension(number)
+        if owner is None and number not in self.state.extensions:
+            self.check_phone_number(number, text)
         return number, owner.fullname if owner else None
+
+    def dnd_rule(self, extension: str) -> str | None:
+        """What the PBX does with a call to a phone on DND: "voicemail", "busy" (None: no DND).
+
+        FreePBX's DND sends the call to the extension's voicemail when it has a
+        mailbox, else the caller hears busy.
+        """
+        known = self.state.extensions.get(extension)
+        if known is None or not known.dnd:
+            return None
+        return "voicemail" if extension in self.state.mailboxes else "busy"
 
     async def call(self, user: UserConfig, destination: str) -> CallPlaced:
         """Ring the user's default phone, then dial ``destination`` (click-to-call)."""
@@ -84,7 +97,13 @@ class CallActions(ServiceBase):
             timeout_ms=15000,
         )
         await self.send(action)
-        return CallPlaced(extension=user.default_extension, destination=exten, name=name)
+        self.remember_dialing(user, exten)
+        return CallPlaced(
+            extension=user.default_extension,
+            destination=exten,
+            name=name,
+            dnd=self.dnd_rule(exten),
+        )
 
     async def hangup(self, user: UserConfig) -> CallAction:
         """Hang up the user's side of their current call."""
@@ -93,9 +112,9 @@ class CallActions(ServiceBase):
         call, mine = self.current(user)
         if call is None or mine is None:
             raise NothingToDo("error.no_call")
-        peer = self.peer_of(mine)
+        party, name = self.other_party(user, call, mine)
         await self.send(self.build(act.hangup, mine.name))
-        return CallAction("hangup", call.id, peer.party if peer else call.callee)
+        return CallAction("hangup", call.id, party, party_name=name)
 
     def _answered(self, user: UserConfig):
         call, mine = self.current(user)
@@ -111,7 +130,15 @@ class CallActions(ServiceBase):
         self.require(user, "transfer")
         self.require_pbx()
         call, mine, peer = self._answered(user)
-        exten, _name = await self.resolve_destination(user, destination)
+        exten, exten_name = await self.resolve_destination(user, destination)
+        party, party_name = self.other_party(user, call, mine)
+        owner = self.config.user_by_extension(exten)
+        if exten in user.extensions or owner == user:
+            raise BadArgument("error.transfer_self")
+        parties = {p for p in (peer.party, party) if p}
+        owners = {self.config.user_by_extension(p) for p in parties} - {None}
+        if exten in parties or (owner is not None and owner in owners):
+            raise BadArgument("error.transfer_to_peer", party=label(party_name, party))
         context = self.layout.internal_context
         try:
             await self.send(self.build(act.blind_transfer, mine.name, exten, context))
@@ -121,7 +148,9 @@ class CallActions(ServiceBase):
                 await self.send(self.build(act.redirect, peer.name, exten, context))
             except PbxRefused:
                 raise refused from None
-        return CallAction("transfer", call.id, peer.party, exten)
+        return CallAction(
+            "transfer", call.id, party, exten, party_name=party_name, destination_name=exten_name
+        )
 
     async def park(self, user: UserConfig) -> CallAction:
         """Park the other party; the call comes back to the user's phone on timeout."""
@@ -155,7 +184,9 @@ class CallActions(ServiceBase):
             caller_id=self.caller_id(user),
         )
         await self.send(action)
-        return CallAction("pickup", parked.call_id, parked.from_, slot)
+        name = self.name_of_number(parked.from_) or parked.from_name
+        name = self.not_self(name, parked.from_, user)
+        return CallAction("pickup", parked.call_id, parked.from_, slot, party_name=name)
 
     async def record(self, user: UserConfig, action: str = "start") -> CallAction:
         """Start, pause, resume or stop recording the user's current call."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from ctibot.config import Config, UserConfig
@@ -14,6 +16,7 @@ from ctibot.pbx.errors import AmiError, AmiUnavailable
 from ctibot.pbx.events import DomainEvent
 from ctibot.pbx.layout import PbxLayout
 from ctibot.pbx.model import Call, Channel
+from ctibot.pbx.naming import local_sibling
 from ctibot.pbx.state import PbxState
 from ctibot.pbx.validate import AmiValueError
 from ctibot.services.errors import (
@@ -23,12 +26,26 @@ from ctibot.services.errors import (
     PbxUnavailable,
     PermissionDenied,
 )
+from ctibot.services.results import clean_name
 
 log = logging.getLogger("ctibot.services")
 T = TypeVar("T")
 Publish = Callable[[list[DomainEvent]], None]
 
 _NAME_FORBIDDEN = re.compile(r'["<>\\${}`]')
+#: E.164: a phone number has at most 15 digits (country code included).
+E164_DIGITS = 15
+#: What "+" becomes when dialled (the international call prefix).
+INTERNATIONAL_PREFIX = "00"
+
+
+@dataclass(frozen=True, slots=True)
+class Dialing:
+    """A click-to-call ctibot placed: the PBX names the destination only once it is dialed."""
+
+    extension: str  # the user's phone that rang first
+    destination: str
+    at: float  # the state's clock when the Originate was sent
 
 
 class AmiSender(Protocol):
@@ -65,6 +82,7 @@ class ServiceBase:
         # any PBX event: by default through the AMI client's own bus.
         bus = getattr(ami, "bus", None)
         self._publish = publish or (bus.publish_all if bus is not None else None)
+        self._dialing: deque[Dialing] = deque(maxlen=200)
 
     @property
     def layout(self) -> PbxLayout:
@@ -188,6 +206,114 @@ class ServiceBase:
             if other is not channel and other.bridge == channel.bridge:
                 return other
         return None
+
+    def far_end(self, channel: Channel) -> Channel | None:
+        """The party at the other end: through a forward's or queue's Local pair, if any.
+
+        A Local channel that is no phone (``Local/203@from-internal-…;1``) is a
+        half-way leg: the person is whoever shares the bridge with its other half.
+        """
+        seen = {channel.uniqueid}
+        here = channel
+        for _ in range(8):
+            peer = self.peer_of(here)
+            if peer is None or peer.uniqueid in seen:
+                return None
+            seen.add(peer.uniqueid)
+            if peer.extension or not peer.name.startswith("Local/"):
+                return peer
+            sibling = self._channel_named(local_sibling(peer.name))
+            if sibling is None or sibling.uniqueid in seen or sibling.bridge is None:
+                return peer
+            seen.add(sibling.uniqueid)
+            here = sibling
+        return None
+
+    def _channel_named(self, name: str | None) -> Channel | None:
+        if not name:
+            return None
+        return next((ch for ch in self.state.channels.values() if ch.name == name), None)
+
+    # -- names -------------------------------------------------------------------
+
+    def other_party(
+        self, user: UserConfig, call: Call, mine: Channel
+    ) -> tuple[str | None, str | None]:
+        """(number, name) of whom the user is talking with, or is calling / called by."""
+        far = self.far_end(mine)
+        if far is not None:
+            return self.identify(far, call, user)
+        if call.caller_number and call.caller_number not in user.extensions:
+            number = call.caller_number  # ringing for them: the caller
+            name = self.name_of_number(number) or call.caller_name
+        else:
+            number = call.callee or self.dialing_for(mine.extension, call.started_at)
+            name = self.name_of_number(number)
+        return number, self.not_self(name, number, user)
+
+
+    def name_of_number(self, number: str | None) -> str | None:
+        """A colleague's name for one of their phones, from the configuration."""
+        owner = self.config.user_by_extension(number) if number else None
+        return owner.fullname if owner is not None else None
+
+    def identify(
+        self, channel: Channel, call: Call | None, viewer: UserConfig | None = None
+    ) -> tuple[str | None, str | None]:
+        """(number, name) of the person on ``channel``, as ``viewer`` should read them.
+
+        A channel's CallerIDName names that channel's own party only when its
+        CallerIDNum is that party: a dialed phone or trunk may carry the caller's.
+        On an outgoing trunk leg Asterisk copies the caller's own name: never the
+        callee's. And nobody is told they are talking with themselves.
+        """
+        number = channel.party
+        name = self.name_of_number(channel.extension or number)
+        if name is None and channel.caller_number == number:
+            outgoing_trunk = channel.trunk is not None and not (call is not None and call.inbound)
+            if not outgoing_trunk:
+                name = clean_name(channel.caller_name)
+        return number, self.not_self(name, number, viewer)
+
+    @staticmethod
+    def not_self(name: str | None, number: str | None, viewer: UserConfig | None) -> str | None:
+        """``name`` unless it is the viewer's own while the number is none of theirs."""
+        name = clean_name(name)
+        if name is None or viewer is None:
+            return name
+        if name.casefold() == viewer.fullname.casefold() and number not in viewer.extensions:
+            return None
+        return name
+
+    # -- click-to-call memory --------------------------------------------------------
+
+    def remember_dialing(self, user: UserConfig, destination: str) -> None:
+        self._dialing.append(Dialing(user.default_extension, destination, self.state.clock()))
+
+    def dialing_for(self, extension: str | None, started: float | None) -> str | None:
+        """What ctibot dialed for a call from ``extension`` that started at ``started``."""
+        if not extension or started is None:
+            return None
+        for dialing in reversed(self._dialing):
+            if dialing.extension == extension and dialing.at - 2.0 <= started <= dialing.at + 60:
+                return dialing.destination
+        return None
+
+    # -- numbers -----------------------------------------------------------------------
+
+    def check_phone_number(self, number: str, shown: str) -> str:
+        """Refuse what no phone number can be: longer than E.164 and its dialling prefixes."""
+        prefix = getattr(self.config.pbx, "outside_prefix", "0") or ""
+        limit = E164_DIGITS
+        if prefix and number.startswith(prefix + INTERNATIONAL_PREFIX):
+            limit += len(prefix) + len(INTERNATIONAL_PREFIX)
+        elif number.startswith(INTERNATIONAL_PREFIX):
+            limit += len(INTERNATIONAL_PREFIX)
+        elif prefix and number.startswith(prefix):
+            limit += len(prefix)
+        if len(number) > limit:
+            raise BadArgument("error.number_too_long", destination=clip(shown), maximum=limit)
+        return number
 
 
 def clip(text: str, limit: int = 40) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from ctibot.config import UserConfig
 from ctibot.pbx.model import Extension
 from ctibot.services.context import ServiceBase, clip
@@ -14,6 +17,7 @@ from ctibot.services.results import (
     QueueMembership,
     StatusReport,
     UserPresence,
+    label,
 )
 
 RECENT = 10
@@ -32,19 +36,7 @@ class InfoQueries(ServiceBase):
             if call is None or call.id in seen:
                 continue
             seen.add(call.id)
-            peer = self.peer_of(ch)
-            if peer is not None:
-                party, name = peer.party, peer.caller_name
-                if peer.trunk is None and peer.extension:
-                    owner = self.config.user_by_extension(peer.extension)
-                    name = owner.fullname if owner else name
-            elif call.caller_number and call.caller_number not in user.extensions:
-                party, name = call.caller_number, call.caller_name
-            else:
-                party, name = call.callee, None
-            if name is None and party:
-                owner = self.config.user_by_extension(party)
-                name = owner.fullname if owner else None
+            party, name = self.other_party(user, call, ch)
             out.append(
                 CurrentCall(
                     call_id=call.id,
@@ -94,7 +86,9 @@ class InfoQueries(ServiceBase):
         if phone == "unavailable":
             phone = "offline"
         calls = self.current_calls(user)
-        talking = next((c.party_name or c.party for c in calls if c.state != "ringing"), None)
+        talking = next(
+            (label(c.party_name, c.party) for c in calls if c.state != "ringing"), None
+        )
         return UserPresence(
             user.name,
             user.fullname,
@@ -104,6 +98,7 @@ class InfoQueries(ServiceBase):
             forward,
             talking,
             tuple(calls),
+            self.name_of_number(forward),
         )
 
     def presence_of_extension(self, extension: str) -> UserPresence:
@@ -134,22 +129,41 @@ class InfoQueries(ServiceBase):
         return [self.presence_of(u) for u in users]
 
     async def recent_calls(self, user: UserConfig, limit: int = RECENT) -> list[CallLine]:
-        """The user's last calls, newest first: the call store, else what the state remembers."""
+        """The user's last calls, strictly newest first (by start, then by call id).
+
+        From the call store, else from what the state remembers. A call ends in
+        another order than it starts, so neither the end nor the store's order is
+        the order: sort here, over more rows than are shown.
+        """
         self.require(user, "cdr")
         mine = set(user.extensions)
         if self.history is not None:
-            rows = await self.history.calls_of(list(user.extensions), limit)
+            rows = await self.history.calls_of(list(user.extensions), max(limit * 5, 50))
         else:
             self.require_pbx()
             from ctibot.pbx.state_snapshot import record_json
 
-            rows = [record_json(r) for r in reversed(self.state.recent_calls)]
+            rows = [record_json(r) for r in self.state.recent_calls]
             rows = [
                 r
                 for r in rows
                 if {r.get("from"), r.get("to"), r.get("answered_by"), r.get("ended_with")} & mine
             ]
-        return [line_of(row, mine) for row in rows[:limit]]
+        rows = sorted(rows, key=newest_first)
+        return [self.call_line(row, user) for row in rows[:limit]]
+
+    def call_line(self, row: dict, user: UserConfig) -> CallLine:
+        """One record seen from ``user``, named by the one rule (names with numbers)."""
+        line = line_of(row, set(user.extensions))
+        party, name = line.party, line.party_name
+        if line.direction == "out":
+            if party is None:  # a click-to-call that was never answered: what we dialed
+                party = self.dialing_for(row.get("from"), _epoch(row.get("start")))
+            name = self.name_of_number(party)
+        else:
+            name = self.name_of_number(party) or name
+        name = self.not_self(name, party, user)
+        return replace(line, party=party, party_name=name)
 
     async def whoami(self, user: UserConfig) -> Identity:
         """Who ctibot thinks the user is (works without the PBX)."""
@@ -164,6 +178,31 @@ class InfoQueries(ServiceBase):
             profile=user.profile,
             permissions=tuple(sorted(self.config.permissions_of(user))),
         )
+
+
+def _epoch(value: object) -> float | None:
+    """A record's time: epoch seconds, or the snapshot's ISO 8601 text."""
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _id_order(call_id: object) -> tuple[int, ...]:
+    """A Linkedid ``1796115089.12`` as numbers: ``.12`` comes after ``.9``."""
+    parts = str(call_id or "").rsplit("-", 1)[-1].split(".")
+    return tuple(int(p) if p.isdigit() else -1 for p in parts)
+
+
+def newest_first(row: dict) -> tuple[float, tuple[int, ...]]:
+    """Sort key: the latest start first; at an equal start the later call id first."""
+    start = _epoch(row.get("start"))
+    order = _id_order(row.get("id"))
+    return (-(start if start is not None else float("-inf")), tuple(-n for n in order))
 
 
 def line_of(row: dict, mine: set[str]) -> CallLine:

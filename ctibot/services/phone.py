@@ -69,6 +69,8 @@ class PhoneSettings(ServiceBase):
             raise BadArgument("error.bad_destination", destination=clip(word)) from None
         if number in user.extensions:
             raise BadArgument("error.forward_self")
+        if self.config.user_by_extension(number) is None and number not in self.state.extensions:
+            self.check_phone_number(number, word)
         return number
 
     async def set_forward(
@@ -82,10 +84,17 @@ class PhoneSettings(ServiceBase):
 
         ``destination``: None / "off", "voicemail", "mobile" or a number. ``timeout``
         (seconds of ringing before a no-answer forward) goes to AMPUSER/<ext>/ringtimer.
+        ``kind`` "all" with no destination clears every forward. The result says which
+        other forwards stay set, so that "off" never leaves one on silently.
         """
         self.require(user, "call_forward")
-        family = FORWARD_FAMILIES.get(kind)
-        if family is None:
+        if kind == "all":
+            if self.forward_value(user, destination) is not None:
+                raise BadArgument("error.forward_all_off_only")
+            kinds = tuple(FORWARD_FAMILIES)
+        elif kind in FORWARD_FAMILIES:
+            kinds = (kind,)
+        else:
             raise BadArgument(
                 "error.bad_choice", value=clip(str(kind)), choices="|".join(FORWARD_FAMILIES)
             )
@@ -102,16 +111,41 @@ class PhoneSettings(ServiceBase):
         unchanged: list[str] = []
         for ext in user.extensions:
             known = self.state.extensions.get(ext)
-            if known is not None and known.forward.get(kind) == value:
-                unchanged.append(ext)
-            else:
+            wrote = False
+            for each in kinds:
+                if known is not None and known.forward.get(each) == value:
+                    continue
+                family = FORWARD_FAMILIES[each]
                 if value is None:
                     with contextlib.suppress(PbxRefused):  # nothing there: off already
                         await self.send(self.build(act.db_del, family, ext))
                 else:
                     await self.send(self.build(act.db_put, family, ext, value))
                 self.set_astdb(f"{family}/{ext}", value)
-                changed.append(ext)
+                wrote = True
+            (changed if wrote else unchanged).append(ext)
             if timeout is not None:
                 await self.send(self.build(act.db_put, "AMPUSER", f"{ext}/ringtimer", str(timeout)))
-        return ForwardResult(kind, value, tuple(changed), tuple(unchanged), timeout)
+        return ForwardResult(
+            kind,
+            value,
+            tuple(changed),
+            tuple(unchanged),
+            timeout,
+            self.forwards_besides(user, kinds),
+        )
+
+    def forwards_besides(
+        self, user: UserConfig, kinds: tuple[str, ...]
+    ) -> tuple[tuple[str, str], ...]:
+        """The forwards of other kinds than ``kinds`` set on any of the user's phones."""
+        found: list[tuple[str, str]] = []
+        for each in FORWARD_FAMILIES:
+            if each in kinds:
+                continue
+            for ext in user.extensions:
+                known = self.state.extensions.get(ext)
+                target = known.forward.get(each) if known is not None else None
+                if target and (each, target) not in found:
+                    found.append((each, target))
+        return tuple(found)

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+#: FreePBX writes "CF:" before the caller's name on a forwarded call: a tag, not a name.
+_NAME_TAGS = re.compile(r"^\s*(?:CF[BU]?)\s*:\s*", re.IGNORECASE)
+
+
+def clean_name(name: str | None) -> str | None:
+    """A caller name as a user reads it: no PBX tag, nothing for an unknown one."""
+    if not name:
+        return None
+    name = _NAME_TAGS.sub("", name).strip()
+    return None if not name or name in ("<unknown>", "unknown") else name
+
+
+def label(name: str | None, number: str | None) -> str:
+    """The one naming rule: "Alice Anders (201)" when the name is known, else the number."""
+    name = clean_name(name)
+    if name and number and name != number:
+        return f"{name} ({number})"
+    return name or number or "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,6 +30,9 @@ class CallPlaced:
     extension: str  # the user's phone that rings first
     destination: str  # what is dialed
     name: str | None = None  # the colleague's name when calling a user
+    #: The colleague is on do-not-disturb: what the PBX's DND rule does with the call
+    #: ("voicemail" or "busy"); None when they are not.
+    dnd: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +41,10 @@ class CallAction:
 
     action: str
     call_id: str | None = None
-    party: str | None = None  # the other party, as a user reads it
+    party: str | None = None  # the other party's number or extension
     destination: str | None = None  # transfer target, parking slot, spied extension…
+    party_name: str | None = None  # the other party's name, when known
+    destination_name: str | None = None  # the transfer target's name, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +56,13 @@ class DndResult:
 
 @dataclass(frozen=True, slots=True)
 class ForwardResult:
-    kind: str  # unconditional | busy | noanswer
+    kind: str  # unconditional | busy | noanswer | all (off only)
     destination: str | None  # the AstDB value written (None = off)
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
     timeout: int | None = None
+    #: The other forwards that stay set afterwards: (kind, AstDB value), one per value.
+    still_set: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +118,9 @@ class UserPresence:
     presence: str  # dnd | cellphone | voicemail | callforward | online
     phone: str  # ringing | busy | onhold | idle | offline | unknown
     forward: str | None = None
-    talking_with: str | None = None
+    talking_with: str | None = None  # "Alice Anders (201)": name and number
     calls: tuple[CurrentCall, ...] = ()  # the current calls behind ``phone``, as the user sees them
+    forward_name: str | None = None  # the colleague the phone is forwarded to, when it is one
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ctibot.config import UserConfig
 from ctibot.services import Services
-from ctibot.services.results import CurrentCall, UserPresence
+from ctibot.services.results import CurrentCall, UserPresence, clean_name, label
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -61,10 +61,9 @@ def _clock(epoch: float) -> str:
 
 
 def _who(call: CurrentCall) -> str | None:
-    name, number = call.party_name, call.party
-    if name and number and name != number:
-        return f"{name} ({number})"
-    return name or number
+    if not (clean_name(call.party_name) or call.party):
+        return None
+    return label(call.party_name, call.party)
 
 
 class PresenceView:
@@ -129,6 +128,6 @@ def render(data: UserPresence, language: str) -> Presence:
         elif data.presence == "cellphone":
             where = _text(language, "mobile")
         else:
-            where = data.forward
+            where = label(data.forward_name, data.forward)
         return Presence(True, "away", _text(language, "forward", where=where))
     return Presence(True, None, _text(language, "available"))
