@@ -57,6 +57,8 @@ class PbxConfig:
     voicemail_context: str = "default"
     parking_lot: str = "default"
     parking_exten: str = "700"
+    #: Digits dialled before an outside number ("0" on many Italian PBXs; "" for none).
+    outside_prefix: str = "0"
     trunks: tuple[TrunkSpec, ...] = ()
     #: Extensions taken from the PBX besides the users' own: digit globs or ranges.
     extensions: tuple[str, ...] = ("*",)
@@ -284,6 +286,13 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
     parking_exten = s.get(
         "parking_exten", text, "an extension number", d.parking_exten, _EXTENSION.match
     )
+    outside_prefix = s.get(
+        "outside_prefix",
+        text,
+        'the digits dialled before an outside number (e.g. "0"; "" for none)',
+        d.outside_prefix,
+        lambda v: re.fullmatch(r"[0-9]{0,4}", v),
+    )
     trunks = []
     for i, t in enumerate(s.get("trunks", list, "a list of [[pbx.trunks]] tables", [])):
         ts = _Section(path, f"[[pbx.trunks]] #{i + 1}", t)
@@ -328,6 +337,7 @@ def _load_pbx(path: Path, table: Any) -> PbxConfig:
         auth=auth,
         device=device,
         parking_exten=parking_exten,
+        outside_prefix=outside_prefix,
         trunks=tuple(trunks),
         extensions=patterns,
         names=names,

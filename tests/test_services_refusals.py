@@ -271,3 +271,17 @@ async def test_ringing_a_colleague_is_listed_as_them(office: Office) -> None:
     await office.until(lambda: office.harness.state.recent_calls)
     reply = await dispatch(office.services, alice, "calls") or ""
     assert "to Bob Brown (202), no answer" in reply, reply
+
+
+def test_outside_prefix_is_read_from_the_configuration(tmp_path) -> None:
+    from ctibot.config import ConfigError, load_config
+
+    base = '[[users]]\nname = "alice"\nfullname = "Alice"\nextensions = ["201"]\n'
+    path = tmp_path / "ctibot.toml"
+    path.write_text('[pbx]\nsecret = "x"\n' + base)
+    assert load_config(path).pbx.outside_prefix == "0"
+    path.write_text('[pbx]\nsecret = "x"\noutside_prefix = "9"\n' + base)
+    assert load_config(path).pbx.outside_prefix == "9"
+    path.write_text('[pbx]\nsecret = "x"\noutside_prefix = "9,w"\n' + base)
+    with pytest.raises(ConfigError, match="outside_prefix"):
+        load_config(path)
