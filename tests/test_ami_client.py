@@ -233,6 +233,45 @@ async def test_astdb_changes_made_behind_ctibots_back_are_picked_up(pbx: DemoPbx
     await h.client.stop()
 
 
+async def test_a_database_put_with_no_event_shows_within_ten_seconds_by_default(
+    pbx: DemoPbx,
+) -> None:
+    # `asterisk -rx "database put DND 206 YES"` or the FreePBX GUI: AstDB only, no AMI event.
+    h = Harness(pbx, astdb_poll=PbxConfig().astdb_poll)
+    h.client.start()
+    await h.client.wait_ready(5)
+    try:
+        pbx.office.astdb.put("DND", "206", "YES")
+        pbx.office.astdb.put("CFU", "206", "0612345678")
+        await h.until(lambda: h.state.extensions["206"].dnd, timeout=10.5)
+        await h.until(lambda: h.state.extensions["206"].forward["noanswer"] == "0612345678", 1)
+    finally:
+        await h.client.stop()
+
+
+async def test_a_dnd_light_change_rereads_that_extensions_keys_at_once(pbx: DemoPbx) -> None:
+    h = Harness(pbx, astdb_poll=3600)  # no poll in sight
+    h.client.start()
+    await h.client.wait_ready(5)
+    try:
+        # A phone's *76 / another CTI: forwards and DND in AstDB, then the BLF light.
+        pbx.office.astdb.put("DND", "203", "YES")
+        pbx.office.astdb.put("CF", "203", "0699887766")
+        pbx.office.astdb.put("CFB", "203", "204")
+        pbx.engine.set_device_state("Custom:DND203", "BUSY")
+        ext = h.state.extensions["203"]
+        await h.until(lambda: ext.forward["unconditional"] == "0699887766", timeout=3)
+        await h.until(lambda: ext.forward["busy"] == "204" and ext.dnd, timeout=1)
+        # Cleared the same way: the light goes off, the keys are read again.
+        pbx.office.astdb.delete("DND", "203")
+        pbx.office.astdb.delete("CF", "203")
+        pbx.engine.set_device_state("Custom:DND203", "NOT_INUSE")
+        await h.until(lambda: ext.forward["unconditional"] is None and not ext.dnd, timeout=3)
+        assert ext.forward["busy"] == "204"  # still set in AstDB
+    finally:
+        await h.client.stop()
+
+
 async def test_actions_fail_fast_when_not_connected(pbx: DemoPbx) -> None:
     h = Harness(pbx)
     with pytest.raises(AmiUnavailable):
