@@ -74,8 +74,7 @@ EN: dict[str, str] = {
     # calls
     "call.placed": "Calling {destination}: your phone {extension} rings first.",
     "call.placed_user": "Calling {name} ({destination}): your phone {extension} rings first.",
-    "call.dnd_voicemail": "{who} is on do not disturb: the PBX sends the call to their "
-    "voicemail.",
+    "call.dnd_voicemail": "{who} is on do not disturb: the PBX sends the call to their voicemail.",
     "call.dnd_busy": "{who} is on do not disturb: the PBX answers busy.",
     "hangup.done": "Hung up your call with {party}.",
     "transfer.done": "{party} is being transferred to {destination}.",

@@ -251,7 +251,6 @@ class ServiceBase:
             name = self.name_of_number(number)
         return number, self.not_self(name, number, user)
 
-
     def name_of_number(self, number: str | None) -> str | None:
         """A colleague's name for one of their phones, from the configuration."""
         owner = self.config.user_by_extension(number) if number else None

@@ -1,0 +1,105 @@
+"""One naming rule in every reply and presence: the name when known, with the number (issue 6)."""
+
+from __future__ import annotations
+
+from test_services_fixtures import Office, office, pbx
+
+from ctibot.commands import dispatch
+from ctibot.xmpp.presence import PresenceView
+
+from harness import ring_forever
+
+__all__ = ["office", "pbx"]
+
+
+def bridged(o: Office, ext: str) -> bool:
+    return any(ch.extension == ext and ch.bridge for ch in o.harness.state.channels.values())
+
+
+async def test_an_outgoing_call_names_the_colleague_like_an_incoming_one(office: Office) -> None:
+    alice = office.users["alice"]
+    office.pbx.phone("201").answer_after = 0.5
+    office.pbx.phone("202").answer_after = 0.5
+    await office.services.call(alice, "bob")
+    await office.until(lambda: bridged(office, "202"))
+    status = await dispatch(office.services, alice, "status") or ""
+    assert "On a call with Bob Brown (202) on 201" in status
+    assert await dispatch(office.services, alice, "hangup") == (
+        "Hung up your call with Bob Brown (202)."
+    )
+    await office.until(lambda: office.harness.state.recent_calls)
+    calls = await dispatch(office.services, alice, "calls") or ""
+    assert "to Bob Brown (202), 0:" in calls, calls
+
+
+async def test_an_outbound_call_never_names_the_caller_as_the_far_party(office: Office) -> None:
+    alice, carol = office.users["alice"], office.users["carol"]
+    office.pbx.phone("201").answer_after = 0.5
+    await office.services.call(alice, "0612345678")
+    state = office.harness.state
+    await office.until(lambda: any(ch.trunk and ch.bridge for ch in state.channels.values()))
+    presence = office.services.presence_of(alice)
+    assert presence.talking_with == "0612345678"
+    assert [c.party_name for c in presence.calls] == [None]
+    who = await dispatch(office.services, carol, "who alice")
+    assert who == "Alice Anders (201): on the phone with 0612345678"
+    view = PresenceView(office.services)
+    shown = view.of_extensions(["201"], "en")
+    assert shown.status.startswith("On a call with 0612345678 since"), shown
+    assert "Alice" not in shown.status
+    status = await dispatch(office.services, alice, "status") or ""
+    assert "On a call with 0612345678 on 201" in status
+
+
+async def test_a_forwarded_call_is_between_bob_and_carol_with_no_cf_tag(office: Office) -> None:
+    office.pbx.set_forward("201", "CF", "203")
+    ring_forever(office.pbx, "203")
+    office.pbx.phone("202").answer_after = 0.5
+    office.pbx.call("202", "201")
+    view = PresenceView(office.services)
+    state = office.harness.state
+    await office.until(
+        lambda: any(ch.extension == "203" and ch.state != 6 for ch in state.channels.values())
+    )
+    await office.until(lambda: view.of_extensions(["203"], "en").show == "away")
+    ringing = view.of_extensions(["203"], "it")
+    assert ringing.status == "Squilla: chiamata da Bob Brown (202)", ringing
+    office.pbx.answer("203")
+    await office.until(lambda: bridged(office, "203"))
+    await office.until(lambda: view.of_extensions(["203"], "en").show == "xa")
+    carol_sees = view.of_extensions(["203"], "it").status
+    bob_sees = view.of_extensions(["202"], "it").status
+    assert carol_sees.startswith("Al telefono con Bob Brown (202) dalle"), carol_sees
+    assert bob_sees.startswith("Al telefono con Carol Clark (203) dalle"), bob_sees
+    for text in (carol_sees, bob_sees, view.of_extensions(["203", "207"], "en").status):
+        assert "CF:" not in text
+    who = await dispatch(office.services, office.users["alice"], "who") or ""
+    assert "Bob Brown (202): on the phone with Carol Clark (203)" in who
+    assert "Carol Clark (203, 207): on the phone with Bob Brown (202)" in who
+
+
+async def test_a_parked_call_picked_up_is_named(office: Office) -> None:
+    alice, carol = office.users["alice"], office.users["carol"]
+    office.pbx.phone("201").answer_after = 0.5
+    office.pbx.phone("202").answer_after = 0.5
+    await office.services.call(alice, "202")
+    await office.until(lambda: bridged(office, "202"))
+    office.services.park_confirm = 10.0
+    parked = await office.services.park(alice)
+    assert parked.destination
+    reply = await dispatch(office.services, carol, f"pickup {parked.destination}")
+    assert reply == (
+        f"Your phone rings: the call from Bob Brown (202) parked on {parked.destination}."
+    )
+
+
+async def test_forwarded_to_a_colleague_shows_their_name(office: Office) -> None:
+    bob = office.users["bob"]
+    assert await dispatch(office.services, bob, "inoltro carol") == (
+        "Le chiamate ora sono inoltrate sempre verso Carol Clark (203)."
+    )
+    view = PresenceView(office.services)
+    await office.until(lambda: view.of_extensions(["202"], "en").show == "away")
+    assert view.of_extensions(["202"], "en").status == "Forwarded to Carol Clark (203)"
+    status = await dispatch(office.services, bob, "stato") or ""
+    assert "inoltro sempre verso Carol Clark (203)" in status
