@@ -13,6 +13,19 @@ from office import COMPONENT, Office, office, team_up, until
 __all__ = ["office"]
 
 
+def calls_kept(office: Office) -> int:
+    """Call records ctibot's database holds (read-only look)."""
+    path = office.config.database.path
+    if not Path(path).exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            (count,) = db.execute("SELECT COUNT(*) FROM calls").fetchone()
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+    return count
+
+
 def missed_calls_kept(office: Office, user: str) -> int:
     """Missed calls ctibot's database holds for ``user`` (read-only look)."""
     path = office.config.database.path
@@ -352,3 +365,148 @@ async def test_a_hostile_caller_name_reaches_bob_as_plain_text(office: Office) -
     assert "\u202e" not in popup and "\ufffe" not in popup
     # The stream survived: bob still gets answers.
     assert "Bob Brown" in await bob.ask("chisono")
+
+
+# -- issue 6: refusals with the reason, and one naming rule ------------------------------
+
+V204 = f"204@{COMPONENT}"
+
+
+def actions_sent(office: Office) -> list[dict]:
+    """Every action ctibot sends the PBX from now on (still sent: this only keeps a copy)."""
+    ami = office.app.ami  # type: ignore[union-attr]
+    sent: list[dict] = []
+    inner = ami.send
+
+    async def send(action: dict, *args: object, **kwargs: object) -> object:
+        sent.append(dict(action))
+        return await inner(action, *args, **kwargs)
+
+    ami.send = send  # type: ignore[method-assign]
+    return sent
+
+
+def statuses_from(person, jid: str) -> list[str]:
+    """Every presence status ``person`` receives from ``jid`` from now on."""
+    seen: list[str] = []
+
+    def keep(pres) -> None:
+        if pres["from"].bare == jid:
+            seen.append(pres["status"])
+
+    person.client.add_event_handler("presence", keep)
+    return seen
+
+
+def talking(office: Office, ext: str) -> bool:
+    return any(
+        c.extension == ext and c.state == 6 and c.bridge for c in office.pbx.channels_of(ext)
+    )
+
+
+async def test_alice_may_not_transfer_bob_to_bob_nor_call_herself(office: Office) -> None:
+    alice = await office.login("alice")
+    office.pbx.phone("201").answer_after = 0.5
+    office.pbx.call("202", "201")  # bob calls alice; she answers
+    state = office.app.state  # type: ignore[union-attr]
+    await until(
+        lambda: any(c["to"] == "201" and c["state"] == "up" for c in state.snapshot()["calls"])
+    )
+    await until(lambda: talking(office, "201"))
+    sent = actions_sent(office)
+    assert await alice.ask("transfer bob") == (
+        "You are talking with Bob Brown (202): a call cannot be transferred "
+        "to the party it connects you with."
+    )
+    assert await alice.ask("transfer alice") == (
+        "That is your own phone: transfer the call to someone else."
+    )
+    assert await alice.ask("call alice") == "That is your own phone."
+    assert await alice.ask("call 99999999999999999999999999") == (
+        "“99999999999999999999999999” is too long for a phone number (at most 15 digits)."
+    )
+    assert sent == []  # nothing reached the PBX
+    assert talking(office, "201") and talking(office, "202")  # still talking with each other
+
+
+async def test_bob_calling_alice_on_dnd_is_told_at_once(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    ring_forever(office.pbx, "202")
+    assert await alice.ask("dnd on") == "Do not disturb is now on (201)."
+    assert await bob.ask("chiama alice") == (
+        "Chiamo Alice Anders (201): prima squilla il tuo telefono 202.\n"
+        "Alice Anders (201) ha il non disturbare: il centralino passa la chiamata "
+        "alla sua segreteria."
+    )
+
+
+async def test_an_outbound_call_shows_the_number_dialled_never_the_callers_name(
+    office: Office,
+) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    await bob.ask("team")
+    await until(lambda: bob.show_of(V201) is not None)
+    seen = statuses_from(bob, V201)
+    office.pbx.phone("201").answer_after = 0.5
+    await alice.ask("call 0612345678")
+    await until(lambda: any(t.startswith("Al telefono con 0612345678 dalle") for t in seen))
+    state = office.app.state  # type: ignore[union-attr]
+    await until(lambda: any(c.answered_at for c in state.calls.values()))  # the callee answers
+    assert await bob.ask("chi alice") == "Alice Anders (201): al telefono con 0612345678"
+    await alice.ask("hangup")
+    await until(lambda: bob.show_of(V201) is not None and bob.show_of(V201)[2] == "Disponibile")
+    assert not any("Alice" in t for t in seen), seen
+
+
+async def test_a_forwarded_call_shows_bob_and_dave_talking_with_no_cf_tag(office: Office) -> None:
+    alice = await office.login("alice")
+    await alice.ask("team")
+    await until(lambda: alice.show_of(V202) is not None and alice.show_of(V204) is not None)
+    bob_seen, dave_seen = statuses_from(alice, V202), statuses_from(alice, V204)
+    assert await alice.ask("forward 204") == "Calls are now forwarded always to Dave Davis (204)."
+    office.pbx.phone("204").answer_after = 0.5
+    office.pbx.call("202", "201")  # bob calls alice: dave's phone rings and he answers
+    await until(
+        lambda: (alice.show_of(V202) or ("", "", ""))[2].startswith(
+            "On a call with Dave Davis (204) since"
+        )
+    )
+    await until(
+        lambda: (alice.show_of(V204) or ("", "", ""))[2].startswith(
+            "On a call with Bob Brown (202) since"
+        )
+    )
+    office.pbx.hangup("202")
+    await until(lambda: (alice.show_of(V202) or ("", "", ""))[2] == "Available")
+    await until(lambda: (alice.show_of(V204) or ("", "", ""))[2] == "Available")
+    for text in bob_seen + dave_seen:
+        assert "CF:" not in text, text
+    assert not any("Bob Brown" in t for t in bob_seen), bob_seen  # bob never talks to himself
+
+
+async def test_hanging_up_a_click_to_call_still_ringing_names_the_callee(office: Office) -> None:
+    alice = await office.login("alice")
+    ring_forever(office.pbx, "201", "202")
+    assert await alice.ask("call 202") == ("Calling Bob Brown (202): your phone 201 rings first.")
+    await until(lambda: office.pbx.channels_of("201"))
+    assert await alice.ask("hangup") == "Hung up your call with Bob Brown (202)."
+    await until(lambda: not office.pbx.channels_of("201"))
+    await until(lambda: calls_kept(office) > 0)  # the store has the call's record
+    reply = await alice.ask("calls")
+    assert "to Bob Brown (202), no answer" in reply, reply
+
+
+async def test_forward_off_from_chat_clears_every_forward(office: Office) -> None:
+    bob = await office.login("bob")
+    astdb = office.pbx.office.astdb
+    assert await bob.ask("inoltro 204 norisposta 20") == (
+        "Le chiamate ora sono inoltrate se non rispondi verso Dave Davis (204) "
+        "dopo 20 s di squilli."
+    )
+    assert await bob.ask("inoltro cellulare occupato") == (
+        "Le chiamate ora sono inoltrate se occupato verso il tuo cellulare (+393331234567)."
+    )
+    assert await bob.ask("inoltro no") == "Tutti gli inoltri di chiamata sono disattivati."
+    assert astdb.get("CFU", "202") is None and astdb.get("CFB", "202") is None
