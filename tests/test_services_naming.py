@@ -103,3 +103,17 @@ async def test_forwarded_to_a_colleague_shows_their_name(office: Office) -> None
     assert view.of_extensions(["202"], "en").status == "Forwarded to Carol Clark (203)"
     status = await dispatch(office.services, bob, "stato") or ""
     assert "inoltro sempre verso Carol Clark (203)" in status
+
+
+async def test_listening_in_names_the_colleague(office: Office) -> None:
+    alice, carol = office.users["alice"], office.users["carol"]
+    assert await dispatch(office.services, carol, "spy dave") == (
+        "Dave Davis (204) is not on a call."
+    )
+    office.pbx.phone("201").answer_after = 0.5
+    office.pbx.phone("202").answer_after = 0.5
+    await office.services.call(alice, "202")
+    await office.until(lambda: bridged(office, "202"))
+    assert await dispatch(office.services, carol, "spy bob") == (
+        "Your phone rings: then you hear Bob Brown (202)'s call."
+    )

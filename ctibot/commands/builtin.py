@@ -192,7 +192,7 @@ class Spy(Command):
 
     async def run(self, ctx: Context, extension: str) -> Result:
         done = await ctx.services.spy(ctx.user, extension, "listen")
-        return Reply.of("spy.listen", extension=done.destination)
+        return Reply.of("spy.listen", extension=label(done.party_name, done.destination))
 
 
 @command
@@ -206,7 +206,7 @@ class Whisper(Command):
 
     async def run(self, ctx: Context, extension: str) -> Result:
         done = await ctx.services.spy(ctx.user, extension, "whisper")
-        return Reply.of("spy.whisper", extension=done.destination)
+        return Reply.of("spy.whisper", extension=label(done.party_name, done.destination))
 
 
 @command
@@ -220,4 +220,4 @@ class Barge(Command):
 
     async def run(self, ctx: Context, extension: str) -> Result:
         done = await ctx.services.spy(ctx.user, extension, "barge")
-        return Reply.of("spy.barge", extension=done.destination)
+        return Reply.of("spy.barge", extension=label(done.party_name, done.destination))

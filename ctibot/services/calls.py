@@ -228,10 +228,13 @@ class CallActions(ServiceBase):
             raise BadArgument("error.spy_self")
         channels = [ch for ch in self.channels_of([target]) if ch.bridge is not None]
         if not channels:
-            raise NothingToDo("error.target_no_call", extension=target)
+            raise NothingToDo(
+                "error.target_no_call", extension=label(self.name_of_number(target), target)
+            )
         spied = channels[0]
         action = self.build(
             act.spy, self.device(user), spied.name, mode, caller_id=self.caller_id(user)
         )
         await self.send(action)
-        return CallAction(mode, spied.linkedid, target, target)
+        name = self.name_of_number(target)
+        return CallAction(mode, spied.linkedid, target, target, party_name=name)
