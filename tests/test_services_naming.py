@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from test_services_fixtures import Office, office, pbx
 
 from ctibot.commands import dispatch
@@ -117,3 +118,28 @@ async def test_listening_in_names_the_colleague(office: Office) -> None:
     assert await dispatch(office.services, carol, "spy bob") == (
         "Your phone rings: then you hear Bob Brown (202)'s call."
     )
+
+
+async def test_a_phone_named_in_the_configuration_is_named_too(office: Office) -> None:
+    from dataclasses import replace
+
+    from ctibot.config import PbxConfig
+
+    if "names" not in PbxConfig.__dataclass_fields__:
+        pytest.skip("no [pbx.names] in this configuration")
+    config = office.services.config
+    others = tuple(u for u in config.users if "206" not in u.extensions)
+    office.services.config = replace(
+        config, users=others, pbx=replace(config.pbx, names={"206": "Meeting room"})
+    )
+    ring_forever(office.pbx, "206")
+    placed = await dispatch(office.services, office.users["alice"], "call 206")
+    assert placed is not None
+    office.pbx.phone("201").answer_after = 0.5
+    await office.until(
+        lambda: any(ch.extension == "206" for ch in office.harness.state.channels.values())
+    )
+    office.pbx.answer("206")
+    await office.until(lambda: bridged(office, "206"))
+    status = await dispatch(office.services, office.users["alice"], "status") or ""
+    assert "On a call with Meeting room (206) on 201" in status, status

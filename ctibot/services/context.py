@@ -252,9 +252,14 @@ class ServiceBase:
         return number, self.not_self(name, number, user)
 
     def name_of_number(self, number: str | None) -> str | None:
-        """A colleague's name for one of their phones, from the configuration."""
-        owner = self.config.user_by_extension(number) if number else None
-        return owner.fullname if owner is not None else None
+        """A colleague's name for one of their phones, or ``[pbx.names]``' for a phone."""
+        if not number:
+            return None
+        owner = self.config.user_by_extension(number)
+        if owner is not None:
+            return owner.fullname
+        names: dict[str, str] = getattr(self.config.pbx, "names", None) or {}
+        return names.get(number)
 
     def identify(
         self, channel: Channel, call: Call | None, viewer: UserConfig | None = None
