@@ -307,20 +307,24 @@ async def redirect(s: AmiSession, msg: dict, aid: str | None) -> None:
         return
     extra = channel_arg(s, msg, "ExtraChannel")
     s.send(m.response("Success", aid, "Redirect successful"))
-    moving = [ch] + ([extra] if extra is not None else [])
-    for c in moving:
-        c.keep_alone = True
-    for c in moving:
-        if c.bridge is not None:
-            e.leave(c)
-    _restart_in(s, ch, arg(msg, "Context", "from-internal"), arg(msg, "Exten"))
+    context = arg(msg, "Context", "from-internal")
+    targets = [(ch, context, arg(msg, "Exten"))]
     if extra is not None:
-        _restart_in(
-            s,
-            extra,
-            arg(msg, "ExtraContext", arg(msg, "Context", "from-internal")),
-            arg(msg, "ExtraExten", arg(msg, "Exten")),
+        targets.append(
+            (extra, arg(msg, "ExtraContext", context), arg(msg, "ExtraExten", arg(msg, "Exten")))
         )
+    for c, ctx, exten in targets:
+        # The channel is already at its new place when it leaves the bridge, still
+        # showing the application it was in (its Dial() returns ANSWER there).
+        c.keep_alone = True
+        e.steps.unbridged(c)
+        c.stale_app = (c.app, c.appdata) if c.app else None
+        c.context, c.exten, c.priority = ctx, exten, 1
+    for c, _ctx, _exten in targets:
+        if c.bridge is not None:
+            e.leave(c)  # a peer left alone (not redirected too) hangs up
+    for c, ctx, exten in targets:
+        _restart_in(s, c, ctx, exten)
 
 
 @action("BlindTransfer")

@@ -576,9 +576,12 @@ class CallEngine:
                 att.caller.dials.remove(att)
 
     # -- bridges --------------------------------------------------------------
-    def new_bridge(self, kind: str = "basic") -> Bridge:
+    def new_bridge(self, kind: str = "basic", name: str = "") -> Bridge:
+        """A basic bridge, the parking lot's holding bridge or a ConfBridge ``name``."""
         br = Bridge(str(uuid.uuid4()))
-        if kind == "parking":
+        if kind == "conference":
+            br.type, br.technology, br.creator, br.name = "base", "softmix", "ConfBridge", name
+        elif kind == "parking":
             br.type, br.technology, br.creator, br.name = (
                 "parking",
                 "holding_bridge",
