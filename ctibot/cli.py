@@ -127,20 +127,28 @@ def cmd_xmpp_groups(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ctibot.pbx.layout import LAB_LAYOUT, PbxLayout
-    from ctibot.pbx.replay import replay_capture
+    from dataclasses import replace
 
+    from ctibot.pbx.layout import LAB_LAYOUT
+    from ctibot.pbx.replay import infer_from_bytes, replay_capture
+
+    layout = None
     if args.config:
         layout = load_config(args.config).layout()
     elif args.lab:
         layout = LAB_LAYOUT
-    else:
-        layout = PbxLayout(device_template=args.device)
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         print(f"ctibot replay: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
+    if layout is None:
+        # No configuration: what the capture shows (hints, phones, trunks), said in one line.
+        inferred = infer_from_bytes(data)
+        layout = inferred.layout
+        if args.device:
+            layout = replace(layout, device_template=args.device)
+        print(f"ctibot replay: {inferred.summary}", file=sys.stderr)
     _print_json(replay_capture(data, layout))
     return 0
 
@@ -189,8 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="take the PBX layout from this configuration")
     p.add_argument(
         "--device",
-        default="PJSIP/{extension}",
-        help='device template, e.g. "Local/{extension}@phones"',
+        default=None,
+        help='device template, e.g. "Local/{extension}@phones" (default: from the capture)',
     )
     p.add_argument(
         "--lab", action="store_true", help="the layout of the lab that recorded tests/fixtures/ami/"

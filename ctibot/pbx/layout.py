@@ -44,6 +44,9 @@ class PbxLayout:
     discover: tuple[str, ...] = ("*",)
     #: Names of extensions no user owns (a meeting room, a fax): extension -> name.
     names: dict[str, str] = field(default_factory=dict)
+    #: Only configured and discovered extensions: never "any number" while none is known
+    #: (a replay's inferred layout, where an outside number must not pass for a phone).
+    strict: bool = False
 
     def device_of(self, extension: str) -> str:
         """The device (channel prefix) of an extension's phone."""

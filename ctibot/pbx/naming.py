@@ -117,6 +117,7 @@ class ChannelNaming:
         "_extensions",
         "_hint_suffix",
         "_internal_suffix",
+        "_open",
         "_queue_suffix",
         "_trunk_res",
         "hint_context",
@@ -130,6 +131,7 @@ class ChannelNaming:
         self._extensions = frozenset(layout.extensions) | frozenset(layout.names)
         self._discovered: set[str] = set()
         self._allowed = extension_filter(layout.discover)
+        self._open = not layout.strict
         self._devices = dict(layout.devices)
         self.hint_context = layout.hint_context
         self._hint_suffix = "@" + layout.hint_context
@@ -145,12 +147,12 @@ class ChannelNaming:
     def accepts(self, number: str) -> bool:
         """Whether ``number`` is an extension ctibot tracks: configured or found on the PBX.
 
-        Before anything is configured or discovered (a bare state, a replay without a
-        configuration), any extension-like number is taken.
+        Before anything is configured or discovered (a bare state), any extension-like
+        number is taken, unless the layout is ``strict``.
         """
         if number in self._extensions or number in self._discovered:
             return True
-        if self._extensions or self._discovered:
+        if self._extensions or self._discovered or not self._open:
             return False
         return is_extension_like(number)
 
