@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from test_services_fixtures import Office, office, pbx
 
@@ -143,3 +145,45 @@ async def test_a_phone_named_in_the_configuration_is_named_too(office: Office) -
     await office.until(lambda: bridged(office, "206"))
     status = await dispatch(office.services, office.users["alice"], "status") or ""
     assert "On a call with Meeting room (206) on 201" in status, status
+
+
+def test_a_forwarded_call_on_the_real_asterisk_names_both_parties() -> None:
+    """dnd_and_cf_astdb: 204 calls 203, whose CF/203=205 sends it on through
+    ``Local/205@from-internal``; mid-call, 204 and 205 talk with each other."""
+    from conftest import capture_bytes
+
+    from ctibot.config import Config, PbxConfig, UserConfig
+    from ctibot.pbx.framing import AmiFramer
+    from ctibot.pbx.layout import LAB_LAYOUT
+    from ctibot.pbx.state import PbxState
+    from ctibot.services import Services
+
+    class Offline:
+        connected = False
+
+        async def send(self, action: dict[str, str]) -> None:
+            raise AssertionError("nothing is sent")
+
+    users = (
+        UserConfig("carol", "Carol Clark", ("203",)),
+        UserConfig("dave", "Dave Davis", ("204",)),
+        UserConfig("eve", "Eve Evans", ("205",)),
+    )
+    state = PbxState.for_replay(LAB_LAYOUT)
+    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline())
+    view = PresenceView(services)
+    seen: dict[str, set[str]] = {"204": set(), "205": set()}
+    both = False
+    for msg in AmiFramer().feed(capture_bytes("dnd_and_cf_astdb")):
+        state.apply(msg)
+        for ext in seen:
+            presence = services.presence_of_extension(ext)
+            if presence.talking_with:
+                seen[ext].add(presence.talking_with)
+            assert "CF:" not in view.of_extensions([ext], "en").status
+        both = both or (
+            services.presence_of_extension("204").talking_with == "Eve Evans (205)"
+            and services.presence_of_extension("205").talking_with == "Dave Davis (204)"
+        )
+    assert both  # at some moment each shows the other, in the one naming rule
+    assert seen == {"204": {"Eve Evans (205)"}, "205": {"Dave Davis (204)"}}

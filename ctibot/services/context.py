@@ -242,7 +242,11 @@ class ServiceBase:
         """(number, name) of whom the user is talking with, or is calling / called by."""
         far = self.far_end(mine)
         if far is not None:
-            return self.identify(far, call, user)
+            number, name = self.identify(far, call, user)
+            # A leg towards one of the user's own phones (a forward's Local half) is
+            # not whom they talk with; one of their other phones may be.
+            if number not in user.extensions or far.extension in user.extensions:
+                return number, name
         if call.caller_number and call.caller_number not in user.extensions:
             number = call.caller_number  # ringing for them: the caller
             name = self.name_of_number(number) or call.caller_name
