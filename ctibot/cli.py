@@ -169,12 +169,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", help="append the raw AMI bytes received to this file")
 
     p = sub.add_parser("demo", help="start the embedded demo PBX and ctibot against it")
-    p.add_argument("--ami-port", type=int, default=5038, help="demo PBX AMI port (0 = any)")
+    p.add_argument(
+        "--ami-port",
+        type=int,
+        default=None,
+        help="demo PBX AMI port (default 5038, a free one if taken; 0 = any free port)",
+    )
     p.add_argument("--extensions", type=int, default=8, help="office size")
     p.add_argument("--no-traffic", action="store_true", help="no background calls")
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
-    p.add_argument("--xmpp-port", type=int, default=5222, help="the demo Prosody's client port")
+    p.add_argument(
+        "--xmpp-port",
+        type=int,
+        default=5222,
+        help="the demo Prosody's client port (a free one if taken)",
+    )
     p.add_argument("--no-xmpp", action="store_true", help="no Prosody, no XMPP component")
+    p.add_argument(
+        "--state-dir",
+        help="where the demo keeps its certificate, accounts and database across restarts "
+        "(default $XDG_STATE_HOME/ctibot/demo, i.e. ~/.local/state/ctibot/demo)",
+    )
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file")

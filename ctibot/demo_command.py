@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import hashlib
+import os
+import shlex
+import shutil
 import signal
+import ssl
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,13 +25,16 @@ from ctibot.pbx import events as ev
 
 DEMO_SECRET = "demo-secret"
 SOFTPHONE = "PJSIP/91208"
+DEFAULT_AMI_PORT = 5038
+#: How long a person's phone rings in the demo before it answers by itself (seconds).
+PEOPLE_ANSWER_AFTER = 4.0
 
 
 def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECRET) -> Config:
     """A ctibot configuration matching the demo office."""
     layout = office.layout()
     users = []
-    for ext, user in office.users.items():
+    for ext, user in office.people.items():
         name = user.fullname.split()[0].lower()
         if any(u.name == name for u in users):
             name = f"{name}{ext}"
@@ -162,7 +172,10 @@ async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
             if port == 0:
                 print(f"Prosody did not start ({exc}): the demo runs without XMPP.", flush=True)
                 return None
-            print(f"Port {port} is taken: Prosody takes a free one.", flush=True)
+            print(
+                f"Port {port} is taken: Prosody takes a free one (choose with --xmpp-port).",
+                flush=True,
+            )
     return None
 
 
@@ -187,34 +200,109 @@ def with_xmpp(config: Config, server: Any) -> Config:
     return replace(config, users=_xmpp_users(config), xmpp=xmpp)
 
 
+def _fingerprints(certificate: Path) -> tuple[str, str] | None:
+    """SHA-1 and SHA-256 of a PEM certificate, in hex as Profanity prints them."""
+    try:
+        der = ssl.PEM_cert_to_DER_cert(certificate.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    return hashlib.sha1(der).hexdigest(), hashlib.sha256(der).hexdigest()
+
+
 def _login_help(config: Config, server: Any) -> str:
     people = "\n".join(
         f"                   {u.jid:<22} password {_password(u.name):<14} "
         f"({u.fullname}, {', '.join(u.extensions)}, {u.language})"
         for u in config.users[:8]
     )
+    first = config.users[0]
+    prints = _fingerprints(server.certificate) if server.tls else None
+    cert = (
+        f"\n                   certificate SHA-1   {prints[0]}"
+        f"\n                               SHA-256 {prints[1]}"
+        if prints
+        else ""
+    )
     return f"""  XMPP (Prosody)   server 127.0.0.1, port {server.c2s_port} (STARTTLS, self-signed)
 {people}
                    Write "help" (or "aiuto") to {DEMO_COMPONENT}. Phones and colleagues
                    are already in every roster: 201@{DEMO_COMPONENT}, alice@{DEMO_COMPONENT}…
-  From a client    Gajim: Accounts › Add › advanced: host 127.0.0.1 port {server.c2s_port},
-                   accept the self-signed certificate. Profanity:
-                   /connect alice@{DEMO_DOMAIN} server 127.0.0.1 port {server.c2s_port} tls allow
-                   Dino: add the account with server 127.0.0.1 and trust the certificate.
+  From a client    The demo keeps its certificate (and accounts) across restarts: accept
+                   it once.{cert}
+                   Profanity: start `profanity`, type (then the password when asked)
+                   /connect {first.jid} server 127.0.0.1 port {server.c2s_port} tls trust
+                   Gajim: Accounts › Add › advanced: host 127.0.0.1 port {server.c2s_port},
+                   accept the certificate. Dino: server 127.0.0.1, trust the certificate.
                    Conversations (Android) needs a reachable server with a real certificate:
                    see xmpp_config/README.md."""
 
 
-async def run_demo(args: argparse.Namespace) -> int:
-    if args.extensions == 8:
+def default_state_dir() -> Path:
+    """Where the demo keeps its state: ``$XDG_STATE_HOME/ctibot/demo`` (~/.local/state/…)."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
+    return root / "ctibot" / "demo"
+
+
+def ctibot_command() -> str:
+    """How to run this ctibot from a shell: ``ctibot`` if the PATH finds it, else its path."""
+    script = Path(sys.executable).parent / "ctibot"
+    if not script.exists():
+        return f"{shlex.quote(sys.executable)} -m ctibot"
+    found = shutil.which("ctibot")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "ctibot"
+    return shlex.quote(str(script.absolute()))
+
+
+async def _start_pbx(office: Office, args: argparse.Namespace) -> DemoPbx | None:
+    """The demo PBX on the asked port, or on a free one when the default port is taken."""
+    asked = args.ami_port
+    port = DEFAULT_AMI_PORT if asked is None else asked
+    pbx = DemoPbx(office, port=port, secret=DEMO_SECRET, traffic=not args.no_traffic)
+    try:
+        await pbx.start()
+        return pbx
+    except OSError as exc:
+        if asked is not None or exc.errno != errno.EADDRINUSE:
+            print(
+                f"ctibot demo: cannot listen on 127.0.0.1:{port} for AMI "
+                f"({exc.strerror or exc}): choose another port with --ami-port PORT "
+                "(0 = any free port).",
+                file=sys.stderr,
+                flush=True,
+            )
+            return None
+    print(
+        f"Port {port} is taken: the demo PBX takes a free one (choose with --ami-port).",
+        flush=True,
+    )
+    pbx = DemoPbx(office, port=0, secret=DEMO_SECRET, traffic=not args.no_traffic)
+    await pbx.start()
+    return pbx
+
+
+def demo_office(extensions: int) -> Office:
+    """The office the demo simulates: people, and phones of its own for background calls."""
+    if extensions == 8:
         office = Office()
         # Henry's softphone rings with his desk phone; the desk phone takes the calls.
         office.add_device("208", SOFTPHONE, Phone(answer_after=None))
+        office.add_traffic_phones(301)
     else:
-        office = Office.generate(args.extensions, 2)
-    pbx = DemoPbx(office, port=args.ami_port, secret=DEMO_SECRET, traffic=not args.no_traffic)
-    await pbx.start()
-    workdir = Path.cwd() / "var" / "demo"
+        office = Office.generate(extensions, 2)
+        office.add_traffic_phones(9001)
+    for user in office.people.values():
+        user.phone.answer_after = PEOPLE_ANSWER_AFTER  # time to see the popup, and act
+    return office
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    office = demo_office(args.extensions)
+    pbx = await _start_pbx(office, args)
+    if pbx is None:
+        return 1
+    workdir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "ctibot.toml"
     config = office_config(office, pbx.port, config_path)
@@ -224,28 +312,45 @@ async def run_demo(args: argparse.Namespace) -> int:
     config_path.write_text(config_toml(config), encoding="utf-8")
     app = CtiApp(config)
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
+    console = DemoConsole(pbx, config)
+    if server is not None:
+        register_demo_command(pbx)
     await app.start()
     queues = ", ".join(f"{q.name} ({q.number})" for q in office.queues.values())
     trunks = ", ".join(f"{t.name} ({t.max_channels} channels)" for t in office.trunks)
-    exts = list(office.users)
+    people = list(office.people)
+    phones = office.traffic_phones
     first, last = office.parking_slots
-    traffic = "are off" if args.no_traffic else "come and go"
+    traffic = (
+        "are off"
+        if args.no_traffic
+        else f"come and go on the phones {phones[0]}–{phones[-1]} and the trunks"
+    )
     softphone = "".join(
         f"\n                   {ext} also rings on {', '.join(user.other_phones)} (a softphone)"
         for ext, user in office.users.items()
         if user.other_phones
     )
     xmpp_help = _login_help(config, server) if server is not None else "  XMPP             off"
+    chat_demo = (
+        f'\n                   or write "demo customer" / "demo colleague" to {DEMO_COMPONENT}'
+        if server is not None
+        else ""
+    )
     print(
         f"""
 ctibot demo is running.
   Demo PBX (AMI)   127.0.0.1:{pbx.port}   user "cti", secret "{DEMO_SECRET}"
                    (any AMI tool can connect: telnet 127.0.0.1 {pbx.port})
-  Office           {len(exts)} extensions {exts[0]}–{exts[-1]}, queues {queues},
+  Office           {len(people)} people {people[0]}–{people[-1]}, queues {queues},
                    parking {office.parking_exten} (slots {first}–{last}), trunks {trunks}{softphone}
+                   phones {phones[0]}–{phones[-1]} carry the background calls (nobody's phones)
 {xmpp_help}
+  Calls on demand  type here, then Enter: "c alice" (a customer calls Alice), "i bob"
+                   (a colleague's phone calls Bob), "c sales" (a customer calls a queue){chat_demo}
+  Demo state       {workdir}  (--state-dir)
   ctibot config    {config_path}
-  PBX state now    ctibot snapshot --config {config_path}
+  PBX state now    {ctibot_command()} snapshot --config {shlex.quote(str(config_path))}
 Background calls {traffic}; live events follow. Ctrl-C stops.
 """,
         flush=True,
@@ -255,6 +360,7 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    console.attach(loop)
     try:
         if args.duration:
             with contextlib.suppress(TimeoutError):
@@ -262,8 +368,133 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
         else:
             await stop.wait()
     finally:
+        console.detach(loop)
         await app.stop()
         if server is not None:
             await server.stop()
         await pbx.stop()
     return 0
+
+
+class DemoConsole:
+    """Lines typed at the demo's terminal: calls on demand, so popups can be tried at will."""
+
+    HELP = (
+        'calls on demand: "c WHO" a customer calls, "i WHO" a colleague\'s phone calls; '
+        "WHO is a person (alice), an extension (202) or a queue (sales, 401)"
+    )
+
+    def __init__(self, pbx: DemoPbx, config: Config) -> None:
+        self.pbx = pbx
+        self.config = config
+        self._buffer = b""
+        self._attached = False
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read stdin without blocking the loop (a terminal, a pipe; nothing if closed)."""
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        with contextlib.suppress(OSError, ValueError, NotImplementedError, PermissionError):
+            loop.add_reader(fd, self._readable, fd, loop)
+            self._attached = True
+
+    def detach(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._attached:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(sys.stdin.fileno())
+            self._attached = False
+
+    def _readable(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:  # end of input: stop listening, the demo goes on
+            self.detach(loop)
+            return
+        self._buffer += data
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            answer = self.handle(line.decode(errors="replace"))
+            if answer:
+                print(answer, flush=True)
+
+    def resolve(self, who: str) -> str | None:
+        """A person's name, an extension or a queue (name or number) -> what to dial."""
+        office = self.pbx.office
+        word = who.strip().lower()
+        user = self.config.user_by_name(word)
+        if user is not None:
+            return user.default_extension
+        if word in office.users:
+            return word
+        queue = office.queues.get(word) or office.queue_by_number(word)
+        return queue.number if queue is not None else None
+
+    def handle(self, line: str) -> str:
+        """Run one console line; the answer to print."""
+        from ctibot.demo.traffic import colleague_call, customer_call
+
+        words = line.split()
+        if not words:
+            return ""
+        key = words[0].lower()
+        if key not in ("c", "customer", "i", "colleague") or len(words) != 2:
+            return self.HELP
+        target = self.resolve(words[1])
+        if target is None:
+            return f"{words[1]!r}: no such person, extension or queue. {self.HELP}"
+        if key in ("c", "customer"):
+            who = customer_call(self.pbx, target)
+        else:
+            if self.pbx.office.queue_by_number(target) is not None:
+                return "a colleague calls a person or an extension, not a queue"
+            found = colleague_call(self.pbx, target)
+            if found is None:
+                return "every colleague's phone is busy: try again in a moment"
+            who = found
+        return f"→ {who} calls {target}"
+
+
+def register_demo_command(pbx: DemoPbx) -> None:
+    """``demo customer`` / ``demo colleague``: a call to you on demand (the demo only)."""
+    from ctibot.commands import Arg, Command, Context, registry
+    from ctibot.demo.traffic import colleague_call, customer_call
+
+    class DemoCall(Command):
+        name = "demo"
+        order = 200
+        args = (
+            Arg(
+                "who",
+                kind="choice",
+                choices=("customer", "colleague"),
+                aliases={"cliente": "customer", "collega": "colleague"},
+                required=True,
+                metavar={"en": "customer|colleague", "it": "cliente|collega"},
+            ),
+        )
+        help = {  # noqa: RUF012 - a declaration, read-only
+            "en": "demo only: a customer (or a colleague) calls you now",
+            "it": "solo demo: un cliente (o un collega) ti chiama ora",
+        }
+
+        async def run(self, ctx: Context, who: str) -> str:
+            ext = ctx.user.default_extension
+            italian = ctx.language == "it"
+            if who == "customer":
+                caller = customer_call(pbx, ext)
+            else:
+                found = colleague_call(pbx, ext)
+                if found is None:
+                    return (
+                        "I telefoni dei colleghi sono occupati: riprova tra poco."
+                        if italian
+                        else "Every colleague's phone is busy: try again in a moment."
+                    )
+                caller = found
+            return f"{caller} ti chiama sul {ext}." if italian else f"{caller} calls you on {ext}."
+
+    registry.register(DemoCall)

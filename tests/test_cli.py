@@ -239,7 +239,11 @@ async def test_demo_command_starts_and_a_demo_user_can_chat(tmp_path: Path) -> N
     from xmpp_fixtures import prosody_installed, require
 
     require("prosody", prosody_installed())
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -289,8 +293,9 @@ async def test_demo_command_starts_and_a_demo_user_can_chat(tmp_path: Path) -> N
     client.disconnect()
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, text + out.decode()
-    assert (tmp_path / "var" / "demo" / "ctibot.toml").exists()
-    assert main(["check-config", str(tmp_path / "var" / "demo" / "ctibot.toml")]) == 0
+    written = tmp_path / "state" / "ctibot" / "demo" / "ctibot.toml"
+    assert written.exists()
+    assert main(["check-config", str(written)]) == 0
 
 
 def test_xmpp_groups_writes_a_prosody_groups_file(tmp_path: Path, capsys) -> None:

@@ -34,7 +34,8 @@ class User:
 
     ``other_phones`` are further devices ringing with the desk phone (a
     softphone, a mobile app), by device name, e.g. ``PJSIP/91201``; add them
-    with :meth:`Office.add_device`.
+    with :meth:`Office.add_device`. ``traffic`` phones (:meth:`Office.add_traffic_phones`)
+    belong to nobody: the background calls ring them instead of people.
     """
 
     extension: str
@@ -42,6 +43,11 @@ class User:
     phone: Phone = field(default_factory=Phone)
     mobile: str | None = None
     other_phones: dict[str, Phone] = field(default_factory=dict)
+    traffic: bool = False  # a phone of the background traffic: no person, no ctibot user
+
+    @property
+    def person(self) -> bool:
+        return not self.traffic
 
 
 @dataclass(slots=True)
@@ -205,6 +211,37 @@ class Office:
             office.queues[queue.name] = queue
             office.dids[str(5551000 + q)] = queue.number
         return office
+
+    #: Names of the phones that carry the background traffic.
+    TRAFFIC_NAMES = ("Warehouse", "Workshop", "Front desk", "Lab")
+
+    def add_traffic_phones(self, first: int = 301, count: int = 4) -> list[str]:
+        """Phones for the background traffic, with no person behind them.
+
+        Background calls then ring and use only these (and the trunks, each
+        phone gets a DID ``55503xx``), so the people one logs in as keep their
+        phones for calls of their own.
+        """
+        added = []
+        for i in range(count):
+            ext = str(first + i)
+            if ext in self.users:
+                raise ValueError(f"{ext}: already an extension")
+            name = f"{self.TRAFFIC_NAMES[i % len(self.TRAFFIC_NAMES)]} {ext}"
+            self.users[ext] = User(ext, name, traffic=True)
+            self.mailboxes.setdefault(ext, Mailbox(ext, self.voicemail_context, name))
+            self.dids[f"55503{i:02d}"] = ext
+            added.append(ext)
+        return added
+
+    @property
+    def people(self) -> dict[str, User]:
+        """The users that are persons (not traffic phones), by extension."""
+        return {ext: u for ext, u in self.users.items() if u.person}
+
+    @property
+    def traffic_phones(self) -> list[str]:
+        return [ext for ext, u in self.users.items() if u.traffic]
 
     # -- lookups --------------------------------------------------------------
     @property

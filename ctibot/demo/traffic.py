@@ -12,10 +12,24 @@ if TYPE_CHECKING:
 MAX_TRAFFIC_CALLS = 6
 
 
+def _traffic_extensions(pbx: DemoPbx) -> list[str]:
+    """The phones background calls use: the traffic phones if the office has any, else all."""
+    return pbx.office.traffic_phones or list(pbx.office.users)
+
+
 def _idle_extensions(pbx: DemoPbx) -> list[str]:
     e = pbx.engine
     busy = {c.extension for c in e.channels.values() if c.extension}
-    return [ext for ext, u in pbx.office.users.items() if ext not in busy and u.phone.registered]
+    users = pbx.office.users
+    return [x for x in _traffic_extensions(pbx) if x not in busy and users[x].phone.registered]
+
+
+def _traffic_dids(pbx: DemoPbx) -> list[str]:
+    """DIDs for inbound background calls: those of the traffic phones if there are any."""
+    office = pbx.office
+    if office.traffic_phones:
+        return [did for did, dest in office.dids.items() if dest in office.traffic_phones]
+    return list(office.dids)
 
 
 def seed_calls(pbx: DemoPbx, count: int) -> int:
@@ -63,8 +77,8 @@ def seed_calls(pbx: DemoPbx, count: int) -> int:
 async def run_traffic(pbx: DemoPbx, rate: float) -> None:
     """Random inbound / outbound / internal calls, about ``rate`` new calls per
     simulated second, at most MAX_TRAFFIC_CALLS at once, each ended after a
-    random talk time; the task is cancelled by ``DemoPbx.stop()``."""
-    office = pbx.office
+    random talk time; the task is cancelled by ``DemoPbx.stop()``. With traffic
+    phones (``Office.add_traffic_phones``) only those ring and dial."""
     rng = random.Random(2026)
     while True:
         await pbx.clock.sleep(rng.expovariate(rate) if rate > 0 else 5)
@@ -74,9 +88,10 @@ async def run_traffic(pbx: DemoPbx, rate: float) -> None:
             continue
         talk = rng.uniform(5, 40)
         kind = rng.choice(("inbound", "outbound", "internal"))
-        if kind == "inbound" and office.dids:
+        dids = _traffic_dids(pbx)
+        if kind == "inbound" and dids:
             number = f"06{rng.randint(10000000, 99999999)}"
-            pbx.inbound_call(number, "Customer", rng.choice(list(office.dids)), talk=talk)
+            pbx.inbound_call(number, "Customer", rng.choice(dids), talk=talk)
             continue  # the outside caller hangs up by itself
         src = rng.choice(idle)
         if kind == "outbound":
@@ -90,3 +105,39 @@ async def _hang_up_later(pbx: DemoPbx, ext: str, after: float) -> None:
     """The caller hangs up after ringing plus its talk time."""
     await pbx.clock.sleep(after + pbx.office.ring_timeout)
     pbx.hangup(ext)
+
+
+#: Outside callers of the calls made on demand (``ctibot demo``'s console, ``demo customer``).
+CUSTOMERS = (
+    ("0612345678", "ACME Corp"),
+    ("0698765432", "Initech"),
+    ("0655501234", "Globex"),
+    ("0233344455", "Umbrella Srl"),
+)
+_next_customer = [0]
+
+
+def customer_call(pbx: DemoPbx, destination: str, talk: float = 60.0) -> str:
+    """An outside caller rings ``destination`` (an extension or a queue number) on a trunk.
+
+    They hang up ``talk`` seconds after being answered. Returns who calls, for the console.
+    """
+    number, name = CUSTOMERS[_next_customer[0] % len(CUSTOMERS)]
+    _next_customer[0] += 1
+    pbx.inbound_call(number, name, destination, talk=talk)
+    return f"{name} <{number}>"
+
+
+def colleague_call(pbx: DemoPbx, destination: str, talk: float = 60.0) -> str | None:
+    """An idle traffic phone calls ``destination`` and hangs up after ``talk`` seconds.
+
+    Returns who calls, or None when every traffic phone is busy.
+    """
+    office = pbx.office
+    idle = [x for x in _idle_extensions(pbx) if x in office.traffic_phones and x != destination]
+    if not idle:
+        return None
+    src = idle[-1]
+    pbx.call(src, destination)
+    pbx.engine.spawn(_hang_up_later(pbx, src, talk))
+    return f"{office.users[src].fullname} <{src}>"
