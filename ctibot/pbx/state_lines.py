@@ -96,11 +96,13 @@ class LineTracking:
                 return []
             return self._set_dnd(ext, state in DND_ON_STATES)
         rank = DEVICE_STATE_RANKS.get(state)
-        if rank is not None and rank != RANK_UNKNOWN:
-            phone = self.naming.extension_of_phone(device)
-            if phone is not None:
-                self.naming.discover(phone)
-        ext = self._extension(self.naming.extension_of_device(device))
+        number = self.naming.extension_of_device(device)
+        if number is None and rank is not None and rank != RANK_UNKNOWN:
+            # A phone the PBX has that ctibot did not know yet (just created in FreePBX).
+            number = self.naming.extension_of_phone(device)
+            if number is not None and not self.naming.discover(number):
+                number = None
+        ext = self._extension(number)
         if ext is None or rank is None:
             return []
         if rank == RANK_UNKNOWN:
