@@ -115,7 +115,7 @@ def cmd_xmpp_groups(args: argparse.Namespace) -> int:
     if config.xmpp is None:
         print(f"ctibot xmpp-groups: {args.config} has no [xmpp] section", file=sys.stderr)
         return 2
-    groups = roster_groups(config.users, config.xmpp.component)
+    groups = roster_groups(config.users, config.xmpp.component, config.pbx.names)
     write_groups_file(args.output, groups)
     members = sum(len(v) for v in groups.values())
     print(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ctibot.cli import main
 from ctibot.config import ConfigError, PbxConfig, parse_config
 from ctibot.demo.office import Office, User
 from ctibot.demo.server import DemoPbx
@@ -180,3 +182,12 @@ async def test_the_demo_pbx_phones_nobody_configured_are_tracked() -> None:
             await h.until(lambda: h.state.extensions["210"].status == "ringing")
         finally:
             await h.client.stop()
+
+
+def test_named_phones_join_the_prosody_roster_groups(tmp_path: Path) -> None:
+    out = tmp_path / "groups.txt"
+    example = Path(__file__).parent.parent / "examples" / "ctibot.toml"
+    assert main(["xmpp-groups", "--config", str(example), "--output", str(out)]) == 0
+    text = out.read_text()
+    assert "210@cti.example.com=210 Meeting room" in text
+    assert "201@cti.example.com=201 Alice Anders" in text
