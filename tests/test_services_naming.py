@@ -187,3 +187,96 @@ def test_a_forwarded_call_on_the_real_asterisk_names_both_parties() -> None:
         )
     assert both  # at some moment each shows the other, in the one naming rule
     assert seen == {"204": {"Eve Evans (205)"}, "205": {"Dave Davis (204)"}}
+
+
+LAB_USERS = (
+    ("alice", "Alice Anders", "201"),
+    ("bob", "Bob Brown", "202"),
+    ("carol", "Carol Clark", "203"),
+    ("dave", "Dave Davis", "204"),
+    ("eve", "Eve Evans", "205"),
+    ("frank", "Frank Fisher", "206"),
+)
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "inbound_call_did",
+        "queue_call",
+        "originate_answer_hangup",
+        "blind_transfer",
+        "redirect_transfer",
+        "attended_transfer",
+        "park_and_pickup",
+        "dnd_and_cf_astdb",
+        "mixmonitor",
+        "chanspy",
+        "conference",
+    ],
+)
+def test_on_the_real_asterisk_nobody_talks_with_themselves(capture: str) -> None:
+    """At every event of a capture, no presence names its own phone's person as the
+    other party, and no PBX tag (CF:) shows."""
+    from conftest import capture_bytes
+
+    from ctibot.config import Config, PbxConfig, UserConfig
+    from ctibot.pbx.framing import AmiFramer
+    from ctibot.pbx.layout import LAB_LAYOUT
+    from ctibot.pbx.state import PbxState
+    from ctibot.services import Services
+
+    class Offline:
+        connected = False
+
+        async def send(self, action: dict[str, str]) -> None:
+            raise AssertionError("nothing is sent")
+
+    users = tuple(UserConfig(n, f, (e,)) for n, f, e in LAB_USERS)
+    state = PbxState.for_replay(LAB_LAYOUT)
+    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline())
+    view = PresenceView(services)
+    named = 0
+    for msg in AmiFramer().feed(capture_bytes(capture)):
+        state.apply(msg)
+        if msg.get("Event") not in ("BridgeEnter", "BridgeLeave", "DialBegin", "Newstate"):
+            continue
+        for user in users:
+            (ext,) = user.extensions
+            presence = services.presence_of(user)
+            for call in presence.calls:
+                assert call.party_name != user.fullname or call.party == ext, (msg, call)
+                assert call.party_name is None or "CF:" not in call.party_name
+                named += call.party_name is not None
+            for language in ("en", "it"):
+                text = view.of_extensions([ext], language).status
+                assert "CF:" not in text and f"{user.fullname} (" not in text, (ext, text)
+    assert named  # the parties were named, not only left out
+
+
+def test_in_a_conference_nobody_is_shown_talking_with_one_participant() -> None:
+    """conference: 201, 202 and 203 each call 800; while the three are in, each one's
+    call is a call to the conference, not to one of the others."""
+    from conftest import capture_bytes
+
+    from ctibot.config import Config, PbxConfig, UserConfig
+    from ctibot.pbx.framing import AmiFramer
+    from ctibot.pbx.layout import LAB_LAYOUT
+    from ctibot.pbx.state import PbxState
+    from ctibot.services import Services
+
+    users = tuple(UserConfig(n, f, (e,)) for n, f, e in LAB_USERS[:3])
+    state = PbxState.for_replay(LAB_LAYOUT)
+    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, object())
+    people = {u.fullname for u in users}
+    checked = 0
+    for msg in AmiFramer().feed(capture_bytes("conference")):
+        state.apply(msg)
+        bridges = [ch.bridge for ch in state.channels.values() if ch.bridge]
+        if not any(bridges.count(b) >= 3 for b in bridges):
+            continue
+        for user in users:
+            talking = services.presence_of(user).talking_with
+            assert not any(name in (talking or "") for name in people), (user.name, talking)
+            checked += 1
+    assert checked

@@ -216,18 +216,32 @@ class ServiceBase:
         seen = {channel.uniqueid}
         here = channel
         for _ in range(8):
+            if self._in_conference(here):
+                return None  # many parties: the call is to the conference, not to one of them
             peer = self.peer_of(here)
             if peer is None or peer.uniqueid in seen:
                 return None
             seen.add(peer.uniqueid)
-            if peer.extension or not peer.name.startswith("Local/"):
-                return peer
+            if peer.extension or peer.trunk or not peer.name.startswith("Local/"):
+                return peer  # a phone, a trunk (the outside world), an application
             sibling = self._channel_named(local_sibling(peer.name))
             if sibling is None or sibling.uniqueid in seen or sibling.bridge is None:
                 return peer
             seen.add(sibling.uniqueid)
             here = sibling
         return None
+
+    def _in_conference(self, channel: Channel) -> bool:
+        """More than two channels share its bridge (ConfBridge, a barge)."""
+        if channel.bridge is None:
+            return False
+        count = 0
+        for other in self.state.channels.values():
+            if other.bridge == channel.bridge:
+                count += 1
+                if count > 2:
+                    return True
+        return False
 
     def _channel_named(self, name: str | None) -> Channel | None:
         if not name:

@@ -86,7 +86,14 @@ class InfoQueries(ServiceBase):
         if phone == "unavailable":
             phone = "offline"
         calls = self.current_calls(user)
-        talking = next((label(c.party_name, c.party) for c in calls if c.state != "ringing"), None)
+        talking = next(
+            (
+                label(c.party_name, c.party)
+                for c in calls
+                if c.state != "ringing" and (c.party or c.party_name)
+            ),
+            None,
+        )
         return UserPresence(
             user.name,
             user.fullname,
