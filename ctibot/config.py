@@ -166,6 +166,11 @@ class Config:
         """What the user's profile allows."""
         return self.profiles.get(user.profile, frozenset())
 
+    def extension_name(self, extension: str) -> str | None:
+        """What to call an extension: its user's full name, else its ``[pbx.names]`` name."""
+        user = self.user_by_extension(extension)
+        return user.fullname if user is not None else self.pbx.names.get(extension)
+
     def user_by_extension(self, extension: str) -> UserConfig | None:
         """The user who owns an extension, if any."""
         for user in self.users:

@@ -14,7 +14,7 @@ from ctibot.demo.office import Office, User
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
 from ctibot.pbx.ami import AmiClient
-from ctibot.pbx.layout import PbxLayout
+from ctibot.pbx.layout import PbxLayout, TrunkSpec
 from ctibot.pbx.naming import extension_filter
 from ctibot.pbx.state import PbxState, ResyncData
 
@@ -57,6 +57,17 @@ def test_a_phone_no_user_owns_is_tracked_with_its_dnd_and_forwards() -> None:
     assert state.naming.tracked() == ["201", "202", "210", "211"]
     assert not state.naming.accepts("299")  # in AstDB, but not a phone of the PBX
     assert not state.naming.accepts("5550100")
+
+
+def test_a_trunk_endpoint_named_by_a_number_is_no_phone() -> None:
+    layout = replace(LAYOUT, trunks=(TrunkSpec("carrier", ("PJSIP/5550100-*",)),))
+    state = PbxState(layout)
+    devices = [
+        {"Event": "DeviceStateChange", "Device": d, "State": "NOT_INUSE"}
+        for d in ("PJSIP/5550100", "PJSIP/213")
+    ]
+    state.resync(ResyncData(extension_states=[hint("201")], device_states=devices))
+    assert state.naming.tracked() == ["201", "202", "213"]
 
 
 def test_a_phone_removed_from_the_pbx_goes_at_the_next_resync() -> None:
@@ -124,6 +135,9 @@ def test_config_extensions_and_names() -> None:
     assert layout.discover == ("2??", "300-399")
     assert layout.names == {"210": "Meeting room"}
     assert parse_config(CONFIG.format(pbx="")).layout().discover == ("*",)
+    assert config.extension_name("210") == "Meeting room"
+    assert config.extension_name("201") == "alice"  # the user's full name (here their login)
+    assert config.extension_name("299") is None
     assert PbxConfig().astdb_poll <= 10
 
 

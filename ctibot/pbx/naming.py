@@ -190,7 +190,9 @@ class ChannelNaming:
     def extension_of_phone(self, device: str) -> str | None:
         """A device named by the layout's template (``PJSIP/210``) -> ``210``, configured or not."""
         match = self._device_re.match(device)
-        return match.group(1) if match else None
+        if match is None or self.trunk_of_channel(device + "-00000000") is not None:
+            return None  # a trunk's endpoint may be named by a number too
+        return match.group(1)
 
     def trunk_of_channel(self, channel: str) -> str | None:
         for name, pattern in self._trunk_res:
