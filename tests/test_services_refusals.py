@@ -285,3 +285,15 @@ def test_outside_prefix_is_read_from_the_configuration(tmp_path) -> None:
     path.write_text('[pbx]\nsecret = "x"\noutside_prefix = "9,w"\n' + base)
     with pytest.raises(ConfigError, match="outside_prefix"):
         load_config(path)
+
+
+async def test_transferring_to_a_colleague_on_dnd_says_what_the_pbx_does(office: Office) -> None:
+    alice, carol = office.users["alice"], office.users["carol"]
+    await bob_calls_alice(office)
+    await office.services.set_dnd(carol, True)
+    reply = await dispatch(office.services, alice, "transfer carol")
+    assert reply == (
+        "Bob Brown (202) is being transferred to Carol Clark (203).\n"
+        "Carol Clark (203) is on do not disturb: the PBX sends the call to their voicemail."
+    )
+    assert len(office.ami.of("BlindTransfer")) == 1

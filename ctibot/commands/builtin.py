@@ -111,11 +111,14 @@ class Transfer(Command):
 
     async def run(self, ctx: Context, destination: str) -> Result:
         done = await ctx.services.transfer(ctx.user, destination)
-        return Reply.of(
-            "transfer.done",
-            party=label(done.party_name, done.party),
-            destination=label(done.destination_name, done.destination),
+        target = label(done.destination_name, done.destination)
+        reply = Reply.of(
+            "transfer.done", party=label(done.party_name, done.party), destination=target
         )
+        dnd = ctx.services.dnd_rule(done.destination) if done.destination else None
+        if dnd is None:
+            return reply
+        return Lines((reply, Reply.of(f"call.dnd_{dnd}", who=target)))
 
 
 @command

@@ -232,7 +232,7 @@ class ServiceBase:
         return None
 
     def _in_conference(self, channel: Channel) -> bool:
-        """More than two channels share its bridge (ConfBridge, a barge)."""
+        """More than two channels share its bridge: a conference (ConfBridge)."""
         if channel.bridge is None:
             return False
         count = 0
