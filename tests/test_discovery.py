@@ -13,7 +13,9 @@ from ctibot.config import ConfigError, PbxConfig, parse_config
 from ctibot.demo.office import Office, User
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
+from ctibot.pbx import sync
 from ctibot.pbx.ami import AmiClient
+from ctibot.pbx.errors import AmiError
 from ctibot.pbx.layout import PbxLayout, TrunkSpec
 from ctibot.pbx.naming import extension_filter
 from ctibot.pbx.state import PbxState, ResyncData
@@ -205,3 +207,29 @@ def test_named_phones_join_the_prosody_roster_groups(tmp_path: Path) -> None:
     text = out.read_text()
     assert "210@cti.example.com=210 Meeting room" in text
     assert "201@cti.example.com=201 Alice Anders" in text
+
+
+async def test_without_dbgettree_the_pbxs_phones_are_read_key_by_key() -> None:
+    # Asterisk before 20 has no DBGetTree: the keys of every hinted phone are read one by one.
+    async with DemoPbx(meeting_room_office(), time_scale=SCALE) as pbx:
+        pbx.set_dnd("210", True)
+        pbx.set_forward("203", "CFU", "0612345678")
+        h = client_for(pbx, ("201",))
+        h.client.start()
+        try:
+            await h.client.wait_ready(5)
+            asked: list[str] = []
+
+            async def old_asterisk(action: dict[str, str]) -> Any:
+                asked.append(action["Action"])
+                if action["Action"] == "DBGetTree":
+                    raise AmiError("Invalid/unknown command: DBGetTree")
+                return await h.client.send(action)
+
+            data = await sync.fetch_resync(old_asterisk, h.state.layout)
+            assert data.astdb == {"DND/210": "YES", "CFU/203": "0612345678"}
+            assert asked.count("DBGet") == 4 * 9  # 201-208 and 210, four keys each
+            values = await sync.fetch_astdb(old_asterisk, h.state.naming.tracked())
+            assert values == data.astdb
+        finally:
+            await h.client.stop()
