@@ -112,11 +112,21 @@ async def test_action_tour_in_the_field_layout() -> None:
         )
         await until(lambda: any(c.app == "ChanSpy" for c in pbx.engine.channels.values()))
 
-        # Attended transfer of 202's party (201) to 204.
+        # Attended transfer of 202's party (201) to 204: 202 consults 204 while 201
+        # waits on hold, then hangs up and 201 talks with 204 (attended_transfer).
         resp, _ = await act("Atxfer", Channel=theirs.name, Exten="204", Context="from-internal")
         assert resp["Response"] == "Success"
-        await until(lambda: bridged(pbx, "204") and not pbx.channels_of("202"))
-        assert bridged(pbx, "204").bridge is ours.bridge
+        await until(lambda: bridged(pbx, "204") is not None)
+        consulting = pbx.engine.peer_of(bridged(pbx, "204"))
+        assert consulting is not None and consulting.name.startswith("Local/204@from-internal-")
+        assert pbx.engine.peer_of(theirs) is consulting.partner  # 202 talks with 204
+        assert ours.bridge is not None and pbx.engine.peer_of(ours) is None  # 201 on hold
+        await act("Hangup", Channel=theirs.name)
+        await until(lambda: bridged(pbx, "204") and bridged(pbx, "204").bridge is ours.bridge)
+        assert not pbx.channels_of("202")
+        assert not [c for c in pbx.engine.channels.values() if c.name.startswith("Local/204@")]
+        transfer = await client.wait_for(lambda m: m.get("Event") == "AttendedTransfer")
+        assert transfer["TransfereeChannel"] == ours.name
 
         # Park 201's leg, list, pick up with a Redirect of 205's channel to 701.
         agent = bridged(pbx, "204")

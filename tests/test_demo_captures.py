@@ -80,6 +80,10 @@ CALLS = {
     "core_show_channels",
     "voicemail_mwi",
     "blind_transfer",
+    "redirect_transfer",
+    "attended_transfer",
+    "conference",
+    "chanspy",
 }
 #: List replies whose length depends on leftovers of the lab's earlier scenarios.
 LAB_LEFTOVERS = {

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ctibot.demo import messages as m
+from ctibot.demo.attended import AttendedTransfer
 from ctibot.demo.registry import (
     ACTIONS,
     READONLY_ACTIONS,
@@ -369,36 +370,8 @@ async def atxfer(s: AmiSession, msg: dict, aid: str | None) -> None:
         s.send(m.response("Error", aid, "No such channel"))
         return
     exten = arg(msg, "Exten").rstrip("#")
-    arg(msg, "Context", "from-internal")
     s.send(m.response("Success", aid, "Atxfer successfully queued"))
-    # The transferee waits on hold while the transferer consults the target; when
-    # the target answers the transferer drops out and the two are joined.
-    peer.on_hold = True
-    e.emit(m.event("Hold", m.channel_pairs(peer), [("MusicClass", "default")]))
-
-    async def consult() -> None:
-        dialstring = s.pbx.office.device(exten) if exten in s.pbx.office.users else None
-        if dialstring is None:
-            peer.on_hold = False
-            return
-        att = e.dial(ch, dialstring)
-        status = await e.wait(att, s.pbx.office.ring_timeout)
-        peer.on_hold = False
-        e.emit(m.event("Unhold", m.channel_pairs(peer)))
-        if status != "ANSWER" or peer.dead:
-            return
-        peer.keep_alone = True
-        e.leave(ch, hangup_peer=False)
-        e.hangup(ch, 16)
-        if peer.bridge is not None:
-            e.leave(peer, hangup_peer=False)
-        old = peer.task
-        if old is not None:
-            old.cancel()
-        peer.keep_alone = False
-        e.bridge_two(peer, att.outer)
-
-    e.spawn(consult())
+    AttendedTransfer(e, ch, peer, arg(msg, "Context", "from-internal"), exten).start()
 
 
 @action("Park")

@@ -150,7 +150,9 @@ class CallEngine:
             # inside sub-dial-ext, as the lab shows; the caller's number for a
             # queue) and the caller's connected-line name.
             number = caller.cid_num if caller.context == "ext-queues" else caller.exten
-            name = caller.conn_name if caller.conn_name != "<unknown>" else caller.cid_name
+            name = caller.conn_name
+            if name == "<unknown>" and caller.context == "ext-queues":
+                name = caller.cid_name
             if caller.context == "ext-queues":
                 # app_queue: caller id now, connected line once the member rings.
                 one.cid_num, one.cid_name = number, name
@@ -225,10 +227,21 @@ class CallEngine:
             )
         )
 
-    def set_connected(self, ch: Channel, num: str, name: str, *, propagate: bool = False) -> None:
+    def set_connected(
+        self,
+        ch: Channel,
+        num: str,
+        name: str,
+        *,
+        propagate: bool = False,
+        propagate_at_hangup: bool = False,
+    ) -> None:
         ch.conn_num, ch.conn_name = num or "<unknown>", name or "<unknown>"
         self.emit(m.event("NewConnectedLine", m.channel_pairs(ch)))
         partner = ch.partner
+        if propagate_at_hangup and partner is not None and ch.name.endswith(";1"):
+            # A bridge change mid-call (a transfer): the ;2 learns it when it hangs up.
+            partner.pending_cid = (ch.conn_num, ch.conn_name)
         if propagate and partner is not None and not partner.dead and ch.name.endswith(";1"):
             # A Local channel turns its ;1's connected line into its ;2's caller id:
             # the phone behind it learns who it now talks to.
@@ -514,6 +527,8 @@ class CallEngine:
         if queue_leg:
             self.emit(m.event("NewConnectedLine", m.channel_pairs(att.outer)))
         self._dial_event("DialState", att, "RINGING")
+        if att.on_ring is not None:
+            att.on_ring()
         if caller is not None and caller.attempt is not None:
             # Ringing travels back through Local channels to whoever dialed them.
             self.ringing(caller.attempt)
@@ -608,6 +623,8 @@ class CallEngine:
         br.channels.append(ch)
         ch.bridge = br
         self.emit(m.event("BridgeEnter", br.pairs(), m.channel_pairs(ch)))
+        if ch.variables.get("ATTENDEDTRANSFER"):
+            self.steps.var(ch, "ATTENDEDTRANSFER", "")  # the consultation leg has arrived
         if br.type == "basic" and len(br.channels) == 2:
             self.steps.bridged(*br.channels)
 
@@ -728,7 +745,8 @@ class CallEngine:
         """The Cdr events of a channel: one per party it dialed, was bridged with or
         parked by (Asterisk's CDR engine), none for a dialed ``;1`` half or a
         dialed party that never answered."""
-        if ch.cdr_dst == "dialed" and not ch.name.endswith(";2"):
+        own = [r for r in ch.records if r.get("own")]
+        if ch.cdr_dst == "dialed" and not ch.name.endswith(";2") and not own:
             return  # a dialed channel is the DestinationChannel of its caller's record
         if ch.answered_at is None and "CDR_DIALED" in ch.variables and not ch.records:
             return
@@ -737,7 +755,8 @@ class CallEngine:
         answered = ch.answered_at
         source = ch.cdr_src or (ch.cid_num if ch.cid_num != "<unknown>" else "")
         destination = ch.cdr_dst if ch.cdr_dst not in ("", "dialed") else ch.exten
-        records = ch.records or [{"peer": "", "app": ch.app, "data": ch.appdata, "up": True}]
+        records = own if ch.cdr_dst == "dialed" and not ch.name.endswith(";2") else ch.records
+        records = records or [{"peer": "", "app": ch.app, "data": ch.appdata, "up": True}]
         for record in records:
             up = answered is not None and record["up"]
             self.emit(
@@ -771,7 +790,7 @@ class CallEngine:
 
     def add_record(self, ch: Channel, peer: str, app: str, data: str, up: bool) -> None:
         """A new CDR party for ``ch`` (a dial, a new bridge peer, parking)."""
-        if peer and any(r["peer"] == peer for r in ch.records):
+        if ch.cdr_younger or (peer and any(r["peer"] == peer for r in ch.records)):
             return
         ch.records.append({"peer": peer, "app": app, "data": data, "up": up})
 

@@ -53,6 +53,8 @@ class Channel:
     dial_rang: bool = False
     dial_answered_at: float | None = None
     stale_app: tuple[str, str] | None = None  # shown by the next Newexten after a transfer
+    cdr_younger: bool = False  # always the peer named by others' CDR records, never theirs
+    pending_cid: tuple[str, str] | None = None  # a ;2's caller id its ;1 updates at hangup
 
     @property
     def device(self) -> str:
@@ -99,6 +101,7 @@ class Attempt:
     dialstring: str
     result: asyncio.Future[str]
     rang: bool = False
+    on_ring: Callable[[], None] | None = None  # the far end started ringing
 
     @property
     def done(self) -> bool:

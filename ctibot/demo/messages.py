@@ -34,6 +34,7 @@ PRIVILEGE = {
     "AgentComplete": "agent,all",
     "AgentConnect": "agent,all",
     "Cdr": "cdr,all",
+    "DTMFEnd": "dtmf,all",
     "FullyBooted": "system,all",
     "Shutdown": "system,all",
     "HangupHandlerPush": "dialplan,all",

@@ -186,6 +186,9 @@ class Steps:
             context="phones-hangup",
             exten="s",
         )
+        if ch.pending_cid is not None:
+            pending, ch.pending_cid = ch.pending_cid, None
+            self.e.set_callerid(ch, *pending)
         self.at(ch, 2, "Return")
         for name in ("ARGC", "ARG1", "GOSUB_RETVAL"):
             self.var(ch, name)
