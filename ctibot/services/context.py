@@ -271,13 +271,7 @@ class ServiceBase:
 
     def name_of_number(self, number: str | None) -> str | None:
         """A colleague's name for one of their phones, or ``[pbx.names]``' for a phone."""
-        if not number:
-            return None
-        owner = self.config.user_by_extension(number)
-        if owner is not None:
-            return owner.fullname
-        names: dict[str, str] = getattr(self.config.pbx, "names", None) or {}
-        return names.get(number)
+        return self.config.extension_name(number) if number else None
 
     def identify(
         self, channel: Channel, call: Call | None, viewer: UserConfig | None = None
