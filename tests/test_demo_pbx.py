@@ -278,6 +278,78 @@ async def test_a_queue_caller_gone_before_any_agent_answers_is_abandoned() -> No
         assert pbx.engine.hint_state("201") == pbx.engine.hint_state("202") == "NOT_INUSE"
 
 
+async def test_conference_on_800_in_the_field_layout() -> None:
+    """FreePBX mode (PJSIP phones): three people dial 800 (ConfBridge): three calls to
+    the room, none between the participants, as the conference capture shows."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        for ext in ("201", "202", "203"):
+            pbx.call(ext, "800")
+        await until(
+            lambda: len([m for m in client.messages if m.get("Event") == "ConfbridgeJoin"]) == 3
+        )
+        room = pbx.engine.dialplan.conferences["800"]
+        assert (room.type, room.technology, room.creator, room.name) == (
+            "base",
+            "softmix",
+            "ConfBridge",
+            "800",
+        )
+        inside = [c.name for c in room.channels]
+        assert inside[0].startswith("CBAnn/800-") and len(inside) == 4
+        for ext in ("201", "202", "203"):
+            assert [c.bridge for c in phone_channels(pbx, ext)] == [room]
+        assert not [m for m in client.messages if m.get("Event") == "DialBegin" and "Channel" in m]
+        for ext in ("201", "202", "203"):
+            assert pbx.hangup(ext) == 1
+        await client.wait_for(lambda m: m.get("Event") == "ConfbridgeEnd")
+        await until(lambda: not pbx.engine.channels)
+
+        def recorded() -> set[str]:
+            return {m["Channel"] for m in client.messages if m.get("Event") == "Cdr"}
+
+        await until(lambda: len(recorded()) == 3)
+        events = [
+            m["Event"] for m in client.messages if m.get("Event", "").startswith("Confbridge")
+        ]
+        assert events == ["ConfbridgeStart"] + ["ConfbridgeJoin"] * 3 + ["ConfbridgeLeave"] * 3 + [
+            "ConfbridgeEnd"
+        ]
+        cdrs = [m for m in client.messages if m.get("Event") == "Cdr"]
+        rooms = {
+            (m["Destination"], m["LastApplication"])
+            for m in cdrs
+            if m["Channel"].startswith("PJSIP/")
+        }
+        assert rooms == {("800", "ConfBridge")}
+        assert "800" not in pbx.engine.dialplan.conferences
+        await client.close()
+
+
+async def test_spy_as_ctibot_sends_it_lasts_until_the_spied_call_ends() -> None:
+    """ctibot's spy(): ChanSpy on the exact channel with qS; the supervisor's leg is
+    answered, ChanSpyStart, and it ends with the spied call (ChanSpyStop)."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        spied = phone_channels(pbx, "201")[0]
+        await client.action(a.with_action_id(a.spy("PJSIP/203", spied.name), "spy"))
+        start = await client.wait_for(lambda m: m.get("Event") == "ChanSpyStart")
+        assert start["SpyeeChannel"] == spied.name
+        spy = pbx.engine.channels[start["SpyerChannel"]]
+        assert spy.name.startswith("PJSIP/203-") and spy.state == 6 and spy.app == "ChanSpy"
+        assert pbx.hangup("202") == 1
+        stop = await client.wait_for(lambda m: m.get("Event") == "ChanSpyStop")
+        assert stop["SpyerChannel"] == spy.name
+        await until(lambda: not pbx.engine.channels)
+        await client.close()
+
+
 async def test_park_and_pickup_over_ami() -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
         patient(pbx)  # the parked call must wait for 203, not time out in 0.45 s
