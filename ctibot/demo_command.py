@@ -298,6 +298,23 @@ def demo_office(extensions: int) -> Office:
 
 
 async def run_demo(args: argparse.Namespace) -> int:
+    # Ctrl-C (or SIGTERM) from now on stops the demo cleanly, even while it starts.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        return await _run_demo(args, stop, loop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+
+
+async def _run_demo(
+    args: argparse.Namespace, stop: asyncio.Event, loop: asyncio.AbstractEventLoop
+) -> int:
     office = demo_office(args.extensions)
     pbx = await _start_pbx(office, args)
     if pbx is None:
@@ -355,11 +372,6 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
 """,
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     console.attach(loop)
     try:
         if args.duration:
