@@ -297,3 +297,24 @@ async def test_transferring_to_a_colleague_on_dnd_says_what_the_pbx_does(office:
         "Carol Clark (203) is on do not disturb: the PBX sends the call to their voicemail."
     )
     assert len(office.ami.of("BlindTransfer")) == 1
+
+
+async def test_a_click_to_call_recorded_to_the_callers_own_phone_lists_what_was_dialled(
+    office: Office,
+) -> None:
+    """A record may name the caller's own phone as the destination (the Originate
+    rang it first): the line shows what ctibot dialled, never the caller."""
+    alice = office.users["alice"]
+    ring_forever(office.pbx, "201")
+    await office.services.call(alice, "bob")
+    now = office.harness.state.clock()
+
+    class History:
+        async def calls_of(self, extensions: list[str], limit: int) -> list[dict]:
+            return [{"id": "1.1", "from": "201", "to": "201", "start": now, "answered": False}]
+
+    office.services.history = History()
+    (line,) = await office.services.recent_calls(alice)
+    assert (line.direction, line.party, line.party_name) == ("out", "202", "Bob Brown")
+    reply = await dispatch(office.services, alice, "calls") or ""
+    assert "to Bob Brown (202), no answer" in reply and "Alice" not in reply

@@ -162,8 +162,10 @@ class InfoQueries(ServiceBase):
         line = line_of(row, set(user.extensions))
         party, name = line.party, line.party_name
         if line.direction == "out":
-            if party is None:  # a click-to-call that was never answered: what we dialed
-                party = self.dialing_for(row.get("from"), _epoch(row.get("start")))
+            if party is None or party == row.get("from"):
+                # A click-to-call that never left the user's own phone: what we dialed.
+                dialed = self.dialing_for(row.get("from"), _epoch(row.get("start")))
+                party = dialed or (None if party == row.get("from") else party)
             name = self.name_of_number(party)
         else:
             name = self.name_of_number(party) or name
