@@ -350,6 +350,30 @@ async def test_spy_as_ctibot_sends_it_lasts_until_the_spied_call_ends() -> None:
         await client.close()
 
 
+async def test_attended_transfer_to_nobody_gives_the_call_back() -> None:
+    """Atxfer to a number that does not exist: the consultation fails, the
+    transferee comes off hold and the two talk on in their own bridge."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        ours, theirs = phone_channels(pbx, "201")[0], phone_channels(pbx, "202")[0]
+        bridge = ours.bridge
+        await client.action(a.with_action_id(a.atxfer(theirs.name, "299", "from-internal"), "x"))
+        await client.wait_for(
+            lambda m: m.get("Event") == "MusicOnHoldStop" and m["Channel"] == ours.name
+        )
+        await until(
+            lambda: not [c for c in pbx.engine.channels.values() if "@from-internal-" in c.name]
+        )
+        assert ours.bridge is bridge and theirs.bridge is bridge
+        assert pbx.engine.peer_of(ours) is theirs
+        assert not [m for m in client.messages if m.get("Event") == "AttendedTransfer"]
+        await client.close()
+
+
 async def test_park_and_pickup_over_ami() -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
         patient(pbx)  # the parked call must wait for 203, not time out in 0.45 s

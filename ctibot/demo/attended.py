@@ -112,7 +112,7 @@ class AttendedTransfer:
         e, t, p = self.e, self.transferer, self.transferee
         self.done = True
         e.steps.moh_stop(p)
-        if not t.dead and not p.dead and p.bridge is self.original:
+        if not t.dead and not p.dead and p.bridge is self.original and t.bridge is not p.bridge:
             e.enter(self.original, t)
         p.keep_alone = t.keep_alone = False
         for ch in (self.one, self.two):
