@@ -280,3 +280,15 @@ def test_in_a_conference_nobody_is_shown_talking_with_one_participant() -> None:
             assert not any(name in (talking or "") for name in people), (user.name, talking)
             checked += 1
     assert checked
+
+
+async def test_a_click_to_call_ringing_the_callers_phone_says_whom_it_calls(
+    office: Office,
+) -> None:
+    alice = office.users["alice"]
+    ring_forever(office.pbx, "201")
+    await office.services.call(alice, "bob")
+    view = PresenceView(office.services)
+    await office.until(lambda: view.of_extensions(["201"], "en").show == "away")
+    assert view.of_extensions(["201"], "en").status == "Ringing: calling Bob Brown (202)"
+    assert view.of_extensions(["201"], "it").status == "Squilla: chiamata verso Bob Brown (202)"

@@ -48,6 +48,7 @@ class InfoQueries(ServiceBase):
                     since=call.answered_at or call.started_at,
                     recording=call.recording,
                     recording_paused=call.recording_paused,
+                    outgoing=call.caller_number in user.extensions,
                 )
             )
         return out

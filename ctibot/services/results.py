@@ -101,6 +101,7 @@ class CurrentCall:
     since: float
     recording: bool
     recording_paused: bool
+    outgoing: bool = False  # the user placed it (their phone rings first on a click-to-call)
 
 
 @dataclass(frozen=True, slots=True)

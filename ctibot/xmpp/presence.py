@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "available": "Available",
         "ringing": "Ringing: call from {who}",
+        "ringing_out": "Ringing: calling {who}",
         "ringing_anon": "Ringing",
         "busy": "On a call with {who} since {since}",
         "busy_anon": "On a call since {since}",
@@ -28,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "it": {
         "available": "Disponibile",
         "ringing": "Squilla: chiamata da {who}",
+        "ringing_out": "Squilla: chiamata verso {who}",
         "ringing_anon": "Squilla",
         "busy": "Al telefono con {who} dalle {since}",
         "busy_anon": "Al telefono dalle {since}",
@@ -107,7 +109,8 @@ def render(data: UserPresence, language: str) -> Presence:
         )
         who = _who(call) if call is not None else None
         if phone == "ringing":
-            text = _text(language, "ringing", who=who) if who else _text(language, "ringing_anon")
+            key = "ringing_out" if call is not None and call.outgoing else "ringing"
+            text = _text(language, key, who=who) if who else _text(language, "ringing_anon")
             return Presence(True, "away", text)
         if phone == "onhold":
             return Presence(True, "xa", _text(language, "onhold", who=who or "?"))
