@@ -33,7 +33,9 @@ class CallRecord:
     ``duration`` is talk time (answer to end, whole seconds), so queue wait and
     ringing never count as talk; ``wait`` is start to answer. ``ended_with`` is
     the party the caller was last connected to (differs from ``answered_by``
-    after a transfer or a park and pickup).
+    after a transfer or a park and pickup). A call to a conference or a ChanSpy
+    call was answered by no one: ``answered_by`` is None, ``to`` and ``ended_with``
+    are the conference (or the spied party).
     """
 
     call_id: str
@@ -56,6 +58,9 @@ class CallRecord:
     picked_up_by: str | None = None
     recorded: bool = False
     merged_into: str | None = None  # another call took over all its channels
+    forwarded_from: str | None = None  # the extension dialed, whose forward sent it on
+    conference: str | None = None  # a call to a conference: its number (``to`` too)
+    spied: str | None = None  # a ChanSpy call: the party listened to (``to`` too)
 
 
 @_frozen

@@ -125,6 +125,13 @@ class Channel:
     on_hold: bool = False
     rang: bool = False
     answered_party: str | None = None  # who picked up behind this Local leg
+    #: A leg the call created towards someone (a Dial, a transfer): Asterisk copies the
+    #: caller's CallerIDName onto it, so its caller ID never names who is on it.
+    outgoing: bool = False
+    conference: str | None = None  # the ConfBridge this channel is in
+    #: Where the channel stood in the dialplan when it entered its bridge: a bridged
+    #: channel runs no dialplan, so leaving from elsewhere means an AMI Redirect.
+    bridge_place: tuple[str, str, str] | None = None
 
     @property
     def party(self) -> str | None:
@@ -164,6 +171,11 @@ class Call:
     transferred: bool = False
     transfers: list[str] = field(default_factory=list)  # where it was transferred to
     picked_up_by: str | None = None
+    dialed: str | None = None  # what the caller dialed (first extension run internally)
+    forwarded_from: str | None = None  # the extension whose forward sent the call on
+    forward_tag: str | None = None  # CF / CFB / CFU: the dialplan marked the call forwarded
+    conference: str | None = None  # the conference (ConfBridge) the caller joined
+    spied: str | None = None  # the party a ChanSpy call listened to
     ringing: set[str] = field(default_factory=set)  # uniqueids of channels being dialed
     uids: list[str] = field(default_factory=list)  # every channel that was part of it
 
@@ -172,6 +184,13 @@ class Call:
         if self.inbound:
             return "inbound"
         return "outbound" if self.via_trunk else "internal"
+
+    @property
+    def forwarded_by(self) -> str | None:
+        """The extension whose forward sent the call on (the one dialed), when known."""
+        if self.forwarded_from is not None:
+            return self.forwarded_from
+        return self.dialed if self.forward_tag is not None else None
 
     @property
     def state(self) -> str:

@@ -67,6 +67,7 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
         self._calls: dict[str, Call] = {}
         self._call_of_uid: dict[str, str] = {}
         self._bridges: dict[str, set[str]] = {}
+        self._internal_context = layout.internal_context
         self.extensions: dict[str, Extension] = {n: Extension(n) for n in layout.extensions}
         self.queues: dict[str, Queue] = {}
         self.parkings: dict[str, ParkedCall] = {}
@@ -81,6 +82,7 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
             "Newstate": self._on_newstate,
             "DialBegin": self._on_dial_begin,
             "DialEnd": self._on_dial_end,
+            "OriginateResponse": self._on_originate_response,
             "Hangup": self._on_hangup,
             "Rename": self._on_rename,
             "BridgeEnter": self._on_bridge_enter,
@@ -90,6 +92,7 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
             "Unhold": self._on_hold,
             "BlindTransfer": self._on_transfer,
             "AttendedTransfer": self._on_transfer,
+            "ChanSpyStart": self._on_chanspy_start,
             "MixMonitorStart": self._on_mixmonitor,
             "MixMonitorStop": self._on_mixmonitor,
             "MixMonitorMute": self._on_mixmonitor,

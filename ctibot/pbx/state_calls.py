@@ -23,6 +23,7 @@ from ctibot.pbx.naming import (
     device_of_channel,
     dialed_number,
     local_sibling,
+    split_forward_tag,
 )
 from ctibot.pbx.state_time import CdrTimes, ReplayClock, uniqueid_epoch
 
@@ -45,6 +46,19 @@ def clean_name(text: str) -> str | None:
     return None if name in ("", "<unknown>") else name
 
 
+def caller_name(text: str) -> tuple[str | None, str | None]:
+    """A CallerIDName as shown, and the forward tag (``CF:``…) the dialplan put before it."""
+    tag, name = split_forward_tag(text)
+    return tag, clean_name(name.strip() if tag else name)
+
+
+def dialed_exten(text: str) -> str | None:
+    """A dialplan extension that is a number dialed (not ``s``, ``h``, ``i``, ``t``…)."""
+    if not text or text[0] not in "0123456789*#+" or len(text) > 40:
+        return None
+    return clean_number(text)
+
+
 class CallTracking:
     """The channel and call half of PbxState (its attributes are set by PbxState)."""
 
@@ -57,6 +71,7 @@ class CallTracking:
     _calls: dict[str, Call]
     _call_of_uid: dict[str, str]
     _bridges: dict[str, set[str]]
+    _internal_context: str
     trunks: dict[str, Trunk]
     queues: dict[str, Queue]
     parkings: dict[str, ParkedCall]
@@ -69,19 +84,22 @@ class CallTracking:
         naming = self.naming
         trunk = naming.trunk_of_channel(name)
         device = device_of_channel(name)
-        return Channel(
+        ch = Channel(
             name=name,
             uniqueid=uid,
             linkedid=linkedid,
             state=to_int(msg.get("ChannelState", "")),
             caller_number=clean_number(msg.get("CallerIDNum", "")),
-            caller_name=clean_name(msg.get("CallerIDName", "")),
+            caller_name=caller_name(msg.get("CallerIDName", ""))[1],
             exten=clean_text(msg.get("Exten", ""), 40),
             extension=None if trunk else naming.extension_of_device(device),
             leg_of=None if trunk else naming.extension_of_local(device),
             trunk=trunk,
             created_at=now,
         )
+        if msg.get("Application") == "ConfBridge":  # a channel listed at a resync
+            ch.conference = clean_text(msg.get("ApplicationData", "").partition(",")[0], 40)
+        return ch
 
     def _add_channel(self, ch: Channel) -> None:
         self._channels[ch.uniqueid] = ch
@@ -95,6 +113,15 @@ class CallTracking:
             started = uniqueid_epoch(ch.linkedid) if self._replay else None
             call = Call(id=ch.linkedid, started_at=started or ch.created_at)
             self._calls[ch.linkedid] = call
+        elif call.origin is not None and ch.name != call.origin_local:
+            # A leg the call opens towards someone: Asterisk gives it the caller's
+            # CallerIDName (and, on a Local pair's far half, the caller's number).
+            ch.outgoing = True
+            ch.caller_name = None
+            if ch.caller_number == call.caller_number:
+                ch.caller_number = None
+            if ch.trunk is not None:
+                ch.dialed = dialed_exten(ch.exten)
         self._join_call(call, ch)
 
     def _join_call(self, call: Call, ch: Channel) -> None:
@@ -131,6 +158,22 @@ class CallTracking:
                 call_id=call.id,
                 extension=ch.extension,
                 channel=ch.name,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                direction=call.direction,
+                queue=call.queue,
+            )
+        )
+
+    def _answer_app(self, call: Call, ch: Channel, out: Events) -> None:
+        """The caller's channel was answered by an application (ConfBridge, ChanSpy)."""
+        call.answered_at = self.clock()
+        call.answer_channel = ch.name
+        out.append(
+            CallAnswered(
+                call_id=call.id,
+                answered_by=None,
+                extension=None,
                 caller_number=call.caller_number,
                 caller_name=call.caller_name,
                 direction=call.direction,
@@ -204,11 +247,17 @@ class CallTracking:
         answer_at = call.answered_at
         talk = max(0, round(end - answer_at)) if answer_at is not None else 0
         wait = max(0, round((answer_at if answer_at is not None else end) - call.started_at))
+        if call.conference or call.spied:
+            to = call.conference or call.spied
+        elif answered:
+            to = call.answered_by
+        else:
+            to = call.queue or call.callee or call.dialed
         record = CallRecord(
             call_id=call.id,
             from_=call.caller_number,
             from_name=call.caller_name,
-            to=call.answered_by if answered else (call.queue or call.callee),
+            to=to,
             direction=call.direction,
             answered=answered,
             start=call.started_at,
@@ -225,6 +274,9 @@ class CallTracking:
             picked_up_by=call.picked_up_by,
             recorded=call.recorded,
             merged_into=merged_into,
+            forwarded_from=call.forwarded_by,
+            conference=call.conference,
+            spied=call.spied,
         )
         if merged_into is None:
             self.recent_calls.append(record)
@@ -275,17 +327,44 @@ class CallTracking:
         linkedid = msg.get("Linkedid", "")
         if not linkedid or len(linkedid) > MAX_ID:
             linkedid = uid
-        self._add_channel(self._make_channel(msg, uid, linkedid, self.clock()))
+        ch = self._make_channel(msg, uid, linkedid, self.clock())
+        self._add_channel(ch)
+        if msg.get("Context") == self._internal_context:
+            # A phone's call starts in the internal context, on the number dialed.
+            call = self._calls.get(ch.linkedid)
+            if call is not None and call.origin == uid:
+                call.dialed = dialed_exten(ch.exten)
         return []
 
     def _on_newcallerid(self, msg: dict) -> Events:
         ch, call = self._channel_call(msg)
         if ch is None:
             return []
-        ch.caller_number = clean_number(msg.get("CallerIDNum", ""))
-        ch.caller_name = clean_name(msg.get("CallerIDName", ""))
-        if call is not None and call.origin == ch.uniqueid and call.answered_at is None:
+        number = clean_number(msg.get("CallerIDNum", ""))
+        tag, name = caller_name(msg.get("CallerIDName", ""))
+        if not ch.outgoing:
+            ch.caller_number, ch.caller_name = number, name
+        elif call is None or number != call.caller_number:
+            ch.caller_number = number  # the number dialed, as app_dial sets it
+        if call is None:
+            return []
+        if tag is not None and call.forward_tag is None:
+            # The dialplan marks a forwarded call (CALLERID(name)=CF:<name>) on the
+            # channel that forwards it: the caller's, or a leg towards the extension.
+            call.forward_tag = tag
+            if ch.outgoing and ch.leg_of is not None:
+                call.forwarded_from = ch.leg_of
+        if call.origin == ch.uniqueid and call.answered_at is None:
             self._refresh_caller(call, ch)
+        return []
+
+    def _on_originate_response(self, msg: dict) -> Events:
+        """A click-to-call's first phone answered: where it goes on to is what was dialed."""
+        ch, call = self._channel_call(msg)
+        if ch is None or call is None or call.dialed is not None:
+            return []
+        if msg.get("Context") == self._internal_context and self._caller_side(call, ch):
+            call.dialed = dialed_exten(msg.get("Exten", ""))
         return []
 
     def _on_newstate(self, msg: dict) -> Events:
@@ -305,7 +384,7 @@ class CallTracking:
         call = self._calls.get(dest.linkedid)
         if call is None:
             return []
-        if dest.trunk is not None and dest.dialed is None:
+        if dest.dialed is None and dest.extension is None and dest.leg_of is None:
             dest.dialed = dialed_number(msg.get("DialString", "")) or clean_number(
                 msg.get("DestExten", "")
             )

@@ -33,6 +33,9 @@ def record_json(record: CallRecord) -> dict[str, Any]:
         "transfers": list(record.transfers),
         "picked_up_by": record.picked_up_by,
         "recorded": record.recorded,
+        "forwarded_from": record.forwarded_from,
+        "conference": record.conference,
+        "spied": record.spied,
     }
 
 
@@ -44,7 +47,12 @@ def call_json(call: Call) -> dict[str, Any]:
         "id": call.id,
         "from": call.caller_number,
         "from_name": call.caller_name,
-        "to": call.answered_by or call.queue or call.callee,
+        "to": call.conference
+        or call.spied
+        or call.answered_by
+        or call.queue
+        or call.callee
+        or call.dialed,
         "direction": call.direction,
         "state": call.state,
         "started_at": iso(call.started_at),
@@ -58,6 +66,9 @@ def call_json(call: Call) -> dict[str, Any]:
         "recording_paused": call.recording_paused,
         "transferred": call.transferred,
         "transfers": list(call.transfers),
+        "forwarded_from": call.forwarded_by,
+        "conference": call.conference,
+        "spied": call.spied,
         "channels": sorted(ch.name for ch in call.channels.values()),
     }
 
