@@ -59,20 +59,6 @@ def split_forward_tag(name: str) -> tuple[str | None, str]:
     return match.group(1).upper(), name[match.end() :]
 
 
-#: The dialplan's mark on a forwarded call's CALLERID(name): ``CF:Bob Brown``.
-_FORWARD_TAG = re.compile(r"\s*(CF[BU]?)\s*:\s*", re.IGNORECASE)
-
-
-def split_forward_tag(name: str) -> tuple[str | None, str]:
-    """``"CF:Bob Brown"`` -> ``("CF", "Bob Brown")``; an untagged name -> ``(None, name)``."""
-    if ":" not in name[:8]:
-        return None, name
-    match = _FORWARD_TAG.match(name)
-    if match is None:
-        return None, name
-    return match.group(1).upper(), name[match.end() :]
-
-
 def device_of_channel(channel: str) -> str:
     """``PJSIP/201-00000001`` -> ``PJSIP/201``; ``Local/201@x-0000001f;1`` -> ``Local/201@x``."""
     match = _UNIQUE_SUFFIX.search(channel)
