@@ -129,6 +129,10 @@ class Channel:
     #: caller's CallerIDName onto it, so its caller ID never names who is on it.
     outgoing: bool = False
     conference: str | None = None  # the ConfBridge this channel is in
+    #: Its connected line when first seen (a resync lists it): on a leg the call
+    #: opened, that is the caller.
+    connected_number: str | None = None
+    connected_name: str | None = None
     #: Where the channel stood in the dialplan when it entered its bridge: a bridged
     #: channel runs no dialplan, so leaving from elsewhere means an AMI Redirect.
     bridge_place: tuple[str, str, str] | None = None

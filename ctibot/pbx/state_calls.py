@@ -97,6 +97,10 @@ class CallTracking:
             trunk=trunk,
             created_at=now,
         )
+        connected = msg.get("ConnectedLineNum")
+        if connected and connected != "<unknown>":  # a resync lists it; Newchannel has none
+            ch.connected_number = clean_number(connected)
+            ch.connected_name = caller_name(msg.get("ConnectedLineName", ""))[1]
         if msg.get("Application") == "ConfBridge":  # a channel listed at a resync
             ch.conference = clean_text(msg.get("ApplicationData", "").partition(",")[0], 40)
         return ch
@@ -113,16 +117,45 @@ class CallTracking:
             started = uniqueid_epoch(ch.linkedid) if self._replay else None
             call = Call(id=ch.linkedid, started_at=started or ch.created_at)
             self._calls[ch.linkedid] = call
+        if ch.uniqueid != ch.linkedid and call.origin is None:
+            self._orphan_leg(call, ch)
         elif call.origin is not None and ch.name != call.origin_local:
             # A leg the call opens towards someone: Asterisk gives it the caller's
             # CallerIDName (and, on a Local pair's far half, the caller's number).
             ch.outgoing = True
-            ch.caller_name = None
+            ch.caller_name = self._leg_name(call, ch, ch.caller_name)
             if ch.caller_number == call.caller_number:
                 ch.caller_number = None
             if ch.trunk is not None:
                 ch.dialed = dialed_exten(ch.exten)
         self._join_call(call, ch)
+
+    def _orphan_leg(self, call: Call, ch: Channel) -> None:
+        """The first channel known of a call is not the one that started it (the
+        caller hung up, e.g. after parking this one; or ctibot came in late): it is a
+        leg the call opened, its connected line is the caller, and if up it answered."""
+        call.origin = ""  # known to be gone: no channel of the call is its caller's
+        call.caller_number = ch.connected_number
+        call.caller_name = ch.connected_name
+        ch.outgoing = True
+        ch.caller_name = self._leg_name(call, ch, ch.caller_name)
+        if ch.caller_number is not None and ch.caller_number == call.caller_number:
+            ch.caller_number = None
+        if ch.trunk is not None:
+            ch.dialed = dialed_exten(ch.exten)
+        if ch.state == 6:
+            call.answered_at = ch.created_at
+            call.answered_by = call.callee = call.ended_with = ch.party
+            call.answer_channel = ch.name
+
+    @staticmethod
+    def _leg_name(call: Call, ch: Channel, name: str | None) -> str | None:
+        """The name a leg the call opened may show: app_dial gives a channel whose
+        driver sets no caller ID (a trunk; a Local leg) the caller's name; a phone's
+        own (a PJSIP endpoint's callerid) is kept."""
+        if ch.trunk is not None or name == call.caller_name:
+            return None
+        return name
 
     def _join_call(self, call: Call, ch: Channel) -> None:
         call.channels[ch.uniqueid] = ch
@@ -344,8 +377,10 @@ class CallTracking:
         tag, name = caller_name(msg.get("CallerIDName", ""))
         if not ch.outgoing:
             ch.caller_number, ch.caller_name = number, name
-        elif call is None or number != call.caller_number:
-            ch.caller_number = number  # the number dialed, as app_dial sets it
+        elif call is not None:
+            ch.caller_name = self._leg_name(call, ch, name)
+            if number != call.caller_number:
+                ch.caller_number = number  # the number dialed, as app_dial sets it
         if call is None:
             return []
         if tag is not None and call.forward_tag is None:

@@ -202,7 +202,10 @@ class LineTracking:
             uniqueid=uid,
             call_id=linkedid if linkedid in self._calls else None,
             from_=from_ or clean_number(msg.get("ParkeeCallerIDNum", "")),
-            from_name=clean_name(msg.get("ParkeeCallerIDName", "")),
+            # A known channel's own name: a trunk leg's CallerIDName is the caller's copy.
+            from_name=parkee.caller_name
+            if parkee is not None
+            else clean_name(msg.get("ParkeeCallerIDName", "")),
             parked_by=self.naming.extension_of_device(parker)
             or dialed_number(parker)
             or clean_number(parker),
