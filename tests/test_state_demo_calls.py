@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ctibot.demo import DemoPbx
+from ctibot.pbx import actions as a
 from ctibot.pbx.events import CallEnded
 from ctibot.pbx.state import PbxState, ResyncData
 from tests.demo_fixtures import RawAmiClient
@@ -187,4 +188,35 @@ async def test_queue_call_blind_transferred_by_the_agent_ends_with_the_target() 
         assert (record.from_, record.queue, record.answered_by) == ("0699887766", "sales", "201")
         assert record.transferred and record.transfers == ("204",)
         assert record.ended_with == "204"
+        await client.close()
+
+
+async def test_forwarded_call_parties_are_the_caller_and_the_target() -> None:
+    """Alice forwards to Carol (CF/201=203); Bob calls Alice: Bob and Carol talk, the
+    record says forwarded from 201, and the dialplan's CF: tag is no one's name."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        pbx.set_forward("201", "CF", "203")
+        client, live = await started(pbx)
+        # Bob's click-to-call as ctibot sends it (the OriginateResponse names 201).
+        originate = a.originate_call("PJSIP/202", "201", context="from-internal")
+        await client.action({**originate, "ActionID": "call", "CallerID": '"Bob Brown" <202>'})
+        await until(lambda: live.channel_of("203") is not None)
+        bob, carol = live.channel_of("202"), live.channel_of("203")
+        bobs_peer, carols_peer = live.peer(bob), live.peer(carol)
+        assert bobs_peer.party == "203" and bobs_peer.caller_name in (None, "Carol Clark")
+        assert (carols_peer.party, carols_peer.caller_name) == ("202", "Bob Brown")
+        (call,) = live.state.snapshot()["calls"]
+        assert (call["from"], call["from_name"], call["talking_with"]) == (
+            "202",
+            "Bob Brown",
+            "203",
+        )
+        assert call["forwarded_from"] == "201"
+        live.names_seen.clear()
+        pbx.hangup("203")
+        await until(lambda: (live.sync(), live.records)[1])
+        (record,) = live.records
+        assert (record.from_, record.from_name, record.ended_with) == ("202", "Bob Brown", "203")
+        assert record.forwarded_from == "201"
         await client.close()

@@ -364,8 +364,9 @@ class CallTracking:
         self._add_channel(ch)
         if msg.get("Context") == self._internal_context:
             # A phone's call starts in the internal context, on the number dialed.
+            # (An originated phone channel may show its own extension: not dialed.)
             call = self._calls.get(ch.linkedid)
-            if call is not None and call.origin == uid:
+            if call is not None and call.origin == uid and ch.exten != ch.extension:
                 call.dialed = dialed_exten(ch.exten)
         return []
 
