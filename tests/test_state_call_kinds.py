@@ -7,7 +7,7 @@ import pytest
 from ctibot.pbx.events import CallAnswered, CallRinging
 from ctibot.pbx.framing import AmiFramer
 from ctibot.pbx.layout import LAB_LAYOUT
-from ctibot.pbx.state import PbxState
+from ctibot.pbx.state import PbxState, ResyncData
 from tests.conftest import CAPTURE_NAMES, capture_bytes, replay_capture
 from tests.test_state_replay import assert_all_quiet, records
 
@@ -222,3 +222,24 @@ def test_outbound_trunk_legs_never_carry_the_callers_number_or_name():
 
     assert watch_messages("core_show_channels", look) == []
     assert watch_messages("loadtest_50_calls", look) == []
+
+
+def test_conference_rebuilt_at_a_resync_is_three_calls_to_800():
+    from tests.test_state_resync import channel, lab_state
+
+    state = lab_state()
+    items = []
+    for n, ext in enumerate(("201", "202", "203")):
+        uid = f"1796109348.{30 + 2 * n}"
+        leg = channel(f"Local/{ext}@phones-0000001{n};1", uid, uid, bridge="conf-800", number=ext)
+        leg.update(Application="ConfBridge", ApplicationData="800,default_bridge,default_user")
+        phone = channel(f"Local/{ext}@phones-0000001{n};2", uid[:-2] + str(31 + 2 * n), uid)
+        items += [leg, phone]
+    state.resync(ResyncData(channels=items))
+    calls = state.snapshot()["calls"]
+    assert sorted((c["from"], c["to"], c["talking_with"], c["state"]) for c in calls) == [
+        ("201", "800", "800", "up"),
+        ("202", "800", "800", "up"),
+        ("203", "800", "800", "up"),
+    ]
+    assert all(c["conference"] == "800" and c["answered_by"] is None for c in calls)

@@ -129,6 +129,12 @@ class CallTracking:
             if ch.trunk is not None:
                 ch.dialed = dialed_exten(ch.exten)
         self._join_call(call, ch)
+        if ch.conference is not None and self._caller_side(call, ch):
+            # Listed in a conference at a resync: a call to it, answered when it joined.
+            call.conference = call.ended_with = ch.conference
+            if call.answered_at is None and ch.state == 6:
+                call.answered_at = ch.created_at
+                call.answer_channel = ch.name
 
     def _orphan_leg(self, call: Call, ch: Channel) -> None:
         """The first channel known of a call is not the one that started it (the
