@@ -7,6 +7,7 @@ from typing import IO
 
 from ctibot.bus import EventBus
 from ctibot.config import Config
+from ctibot.http import HttpShell
 from ctibot.pbx import events as ev
 from ctibot.pbx.ami import AmiClient
 from ctibot.pbx.state import PbxState
@@ -29,6 +30,8 @@ class CtiApp:
         self.store: Store | None = None
         self.services = Services(config, self.state, self.ami, publish=self.bus.publish_all)
         self.xmpp = None
+        # The HTTP shell exists from the start so that plugins can add routes before it serves.
+        self.http = HttpShell(config.web.listen) if config.web is not None else None
         self._database = database
 
     async def start(self) -> None:
@@ -49,10 +52,14 @@ class CtiApp:
                 lambda: self.ami.connected,
             )
             await self.xmpp.start()
+        if self.http is not None:
+            await self.http.start()
         self.ami.start()
 
     async def stop(self) -> None:
         """Disconnect cleanly."""
+        if self.http is not None:
+            await self.http.stop()
         if self.xmpp is not None:
             await self.xmpp.stop()
         await self.ami.stop()

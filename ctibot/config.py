@@ -88,6 +88,13 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """ctibot's HTTP server (the shell the SMS webhook and the web panel hang on)."""
+
+    listen: str = "127.0.0.1:8080"  # host:port ([::1]:8080 for IPv6; port 0 = any free one)
+
+
+@dataclass(frozen=True, slots=True)
 class UserConfig:
     """A person: login name, full name, the extensions (phones) they own."""
 
@@ -118,6 +125,7 @@ class Config:
     xmpp: XmppConfig | None = None
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     profiles: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
+    web: WebConfig | None = None  # None: no [web] section, no HTTP server
 
     def layout(self) -> PbxLayout:
         """The PBX layout that the state model and the AMI client share."""
@@ -460,6 +468,20 @@ def _load_xmpp(path: Path, table: Any) -> XmppConfig:
     )
 
 
+def _load_web(path: Path, table: Any) -> WebConfig:
+    s = _Section(path, "[web]", table)
+    listen = s.get(
+        "listen",
+        str,
+        'host:port to listen on, e.g. "127.0.0.1:8080" or "[::1]:8080"',
+        WebConfig.listen,
+        lambda v: re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}", v) is not None
+        and int(v.rpartition(":")[2]) <= 65535,
+    )
+    s.finish()
+    return WebConfig(listen)
+
+
 def _load_database(path: Path, table: Any) -> DatabaseConfig:
     s = _Section(path, "[database]", table)
     db = s.get(
@@ -528,6 +550,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     profiles = _load_profiles(path, data.get("profiles"))
     xmpp = _load_xmpp(path, data["xmpp"]) if "xmpp" in data else None
     database = _load_database(path, data.get("database", {}))
+    web = _load_web(path, data["web"]) if "web" in data else None
     jids: dict[str, str] = {}
     device_owner: dict[str, str] = {}
     for user in users:
@@ -550,7 +573,15 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
                     f"belongs to {jids[user.jid]!r}"
                 )
             jids[user.jid] = user.name
-    return Config(path=path, pbx=pbx, users=users, xmpp=xmpp, database=database, profiles=profiles)
+    return Config(
+        path=path,
+        pbx=pbx,
+        users=users,
+        xmpp=xmpp,
+        database=database,
+        profiles=profiles,
+        web=web,
+    )
 
 
 def load_config(path: Path | str) -> Config:
