@@ -21,7 +21,7 @@ from tests.demo_fixtures import (
     replay,
     split_raw,
 )
-from tests.test_demo_captures import CALLS, SCALE, _setup
+from tests.test_demo_captures import CALLS, SCALE, _setup, scale_of
 
 STEP_EVENTS = {
     "Newexten",
@@ -73,7 +73,7 @@ def dialplan_steps(msgs) -> dict[str, list[tuple[str, ...]]]:
 @pytest.mark.parametrize("name", sorted(CALLS))
 async def test_dialplan_steps_match_the_capture(name: str) -> None:
     capture = load_capture(name)
-    async with DemoPbx(Office.lab(), time_scale=SCALE) as pbx:
+    async with DemoPbx(Office.lab(), time_scale=scale_of(name)) as pbx:
         seq = first_channel_seq(capture)
         if seq is not None:
             pbx.engine.channel_seq = seq
