@@ -1,0 +1,269 @@
+"""Post-its (F11): leave a short note for a colleague, list, read and delete them.
+
+A post-it goes at once to the recipient's chat, as a message from the author's
+virtual JID (so a reply there is a post-it back); one left for someone who is
+offline waits in the database until they come back. It is read when the
+recipient's client says so (an XEP-0333 *displayed* marker) or when they read it
+with ``postit read``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext
+
+if TYPE_CHECKING:
+    from ctibot.config import UserConfig
+
+PERMISSION = "postit"
+#: What XML 1.0 cannot carry: removed before storing, so what is kept is what is shown.
+_NOT_XML = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_COLUMNS = "id, author, recipient, text, created, delivered, read, message_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Postit:
+    """One post-it as stored."""
+
+    id: int
+    author: str
+    recipient: str
+    text: str
+    created: float
+    delivered: float | None = None
+    read: float | None = None
+    message_id: str | None = None
+
+    @property
+    def unread(self) -> bool:
+        return self.read is None
+
+
+@dataclass(frozen=True, slots=True)
+class PostitLeft:
+    """What ``leave`` did: the post-it, and whether it reached the recipient's chat."""
+
+    postit: Postit
+    recipient: UserConfig
+    delivered: bool
+
+
+class PostitService:
+    """Every post-it action; each method takes the acting user first."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+        self.max_length: int = int(ctx.settings.get("max_length", 1000))
+        self.list_limit: int = int(ctx.settings.get("list_limit", 20))
+
+    @property
+    def db(self) -> Any:
+        return self.ctx.store.db
+
+    # -- checks ----------------------------------------------------------------
+
+    def may(self, user: UserConfig) -> bool:
+        return PERMISSION in self.ctx.config.permissions_of(user)
+
+    def require(self, user: UserConfig) -> None:
+        if not self.may(user):
+            raise PermissionDenied(permission=PERMISSION)
+
+    def user_named(self, name: str) -> UserConfig | None:
+        """A user by login name (any case) or by one of their extensions."""
+        wanted = name.strip().casefold()
+        for user in self.ctx.config.users:
+            if user.name.casefold() == wanted:
+                return user
+        for user in self.ctx.config.users:
+            if wanted in user.extensions:
+                return user
+        return None
+
+    def recipients(self, user: UserConfig) -> list[UserConfig]:
+        """Whom a user can leave a post-it for (the ad-hoc form's list)."""
+        return [u for u in self.ctx.config.users if u.name != user.name]
+
+    def name_of(self, login: str) -> str:
+        found = self.user_named(login)
+        return found.fullname if found is not None else login
+
+    def clean(self, text: str) -> str:
+        """The text as it will be kept: trimmed, XML-safe, length-checked."""
+        text = _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+        if not text:
+            raise BadArgument("postit.error.empty")
+        if len(text) > self.max_length:
+            raise BadArgument("postit.error.too_long", length=len(text), maximum=self.max_length)
+        return text
+
+    # -- actions ---------------------------------------------------------------
+
+    async def leave(self, user: UserConfig, to: str, text: str) -> PostitLeft:
+        """Leave a post-it for the user ``to``; it goes to their chat now if they are online."""
+        self.require(user)
+        recipient = self.user_named(to)
+        if recipient is None:
+            raise NotFound("postit.error.no_such_user", name=_clip(to))
+        text = self.clean(text)
+        cursor = await self.db.execute(
+            "INSERT INTO postits (author, recipient, text, created) VALUES (?, ?, ?, ?)",
+            (user.name, recipient.name, text, self._now()),
+        )
+        await self.db.commit()
+        postit = await self._get(int(cursor.lastrowid))
+        assert postit is not None
+        delivered = False
+        if self._reachable(recipient) is not False:
+            delivered = await self._deliver(recipient, postit, late=False)
+        return PostitLeft(postit, recipient, delivered)
+
+    async def mine(self, user: UserConfig) -> list[Postit]:
+        """The user's post-its: unread first, newest first within each."""
+        self.require(user)
+        return await self._select(
+            "recipient = ? AND NOT recipient_deleted ORDER BY read IS NOT NULL, id DESC LIMIT ?",
+            (user.name, self.list_limit),
+        )
+
+    async def sent(self, user: UserConfig) -> list[Postit]:
+        """The post-its the user left, newest first, each saying whether it was read."""
+        self.require(user)
+        return await self._select(
+            "author = ? AND NOT author_deleted ORDER BY id DESC LIMIT ?",
+            (user.name, self.list_limit),
+        )
+
+    async def unread_count(self, user: UserConfig) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM postits WHERE recipient = ? AND read IS NULL "
+            "AND NOT recipient_deleted",
+            (user.name,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def read(self, user: UserConfig, number: int) -> Postit:
+        """One post-it of the user's (or one they left); reading one's own marks it read."""
+        self.require(user)
+        postit = await self._visible(user, number)
+        if postit.recipient == user.name and postit.read is None:
+            await self.db.execute(
+                "UPDATE postits SET read = ? WHERE id = ? AND read IS NULL",
+                (self._now(), postit.id),
+            )
+            await self.db.commit()
+            postit = await self._get(postit.id) or postit
+        return postit
+
+    async def delete(self, user: UserConfig, number: int) -> Postit:
+        """Throw away one of the user's post-its (or withdraw one they left)."""
+        self.require(user)
+        postit = await self._visible(user, number)
+        if postit.recipient == user.name:
+            await self.db.execute(
+                "UPDATE postits SET recipient_deleted = 1 WHERE id = ?", (postit.id,)
+            )
+        if postit.author == user.name:
+            await self.db.execute(
+                "UPDATE postits SET author_deleted = 1 WHERE id = ?", (postit.id,)
+            )
+        await self.db.execute(
+            "DELETE FROM postits WHERE id = ? AND author_deleted AND recipient_deleted",
+            (postit.id,),
+        )
+        await self.db.commit()
+        return postit
+
+    async def displayed(self, user: UserConfig, author: str, message_id: str) -> int:
+        """An XEP-0333 *displayed* marker from ``user`` for a message from ``author``.
+
+        The marker says this message and every earlier one in the conversation were
+        seen: each post-it from ``author`` delivered up to it is read. Returns how many.
+        """
+        async with self.db.execute(
+            "SELECT id FROM postits WHERE recipient = ? AND author = ? AND message_id = ?",
+            (user.name, author, message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return 0
+        cursor = await self.db.execute(
+            "UPDATE postits SET read = ? WHERE recipient = ? AND author = ? AND id <= ? "
+            "AND read IS NULL AND delivered IS NOT NULL",
+            (self._now(), user.name, author, row[0]),
+        )
+        await self.db.commit()
+        return int(cursor.rowcount)
+
+    async def deliver_waiting(self, user: UserConfig) -> int:
+        """Send a user who just came online the post-its left while they were away."""
+        waiting = await self._select(
+            "recipient = ? AND delivered IS NULL AND read IS NULL AND NOT recipient_deleted "
+            "ORDER BY id",
+            (user.name,),
+        )
+        sent = 0
+        for postit in waiting:
+            if not await self._deliver(user, postit, late=True):
+                break
+            sent += 1
+        return sent
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _now(self) -> float:
+        return float(self.ctx.clock())
+
+    def _reachable(self, user: UserConfig) -> bool | None:
+        xmpp = self.ctx.xmpp
+        if xmpp is None or user.jid is None:
+            return False
+        return xmpp.is_online(user)
+
+    async def _deliver(self, recipient: UserConfig, postit: Postit, *, late: bool) -> bool:
+        """The post-it as a chat message from its author's virtual JID; True when sent."""
+        xmpp = self.ctx.xmpp
+        if xmpp is None or recipient.jid is None:
+            return False
+        body = postit.text
+        if late:
+            body = f"[{time.strftime('%d/%m %H:%M', time.localtime(postit.created))}] {body}"
+        message_id = xmpp.send_chat(recipient, body, frm=xmpp.jid_of(postit.author), markable=True)
+        if message_id is None:
+            return False
+        await self.db.execute(
+            "UPDATE postits SET delivered = ?, message_id = ? WHERE id = ?",
+            (self._now(), message_id, postit.id),
+        )
+        await self.db.commit()
+        return True
+
+    async def _visible(self, user: UserConfig, number: int) -> Postit:
+        """A post-it the user received or left (and has not deleted), or NotFound."""
+        found = await self._select(
+            "id = ? AND ((recipient = ? AND NOT recipient_deleted) "
+            "OR (author = ? AND NOT author_deleted))",
+            (number, user.name, user.name),
+        )
+        if not found:
+            raise NotFound("postit.error.no_such_postit", id=number)
+        return found[0]
+
+    async def _get(self, number: int) -> Postit | None:
+        found = await self._select("id = ?", (number,))
+        return found[0] if found else None
+
+    async def _select(self, where: str, params: tuple[Any, ...]) -> list[Postit]:
+        async with self.db.execute(f"SELECT {_COLUMNS} FROM postits WHERE {where}", params) as c:
+            return [Postit(*row) async for row in c]
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """User text echoed in a reply: printable, short."""
+    cleaned = "".join(ch for ch in text[: limit * 2] if ch.isprintable())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
