@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 from ctibot.config import Config, PbxConfig, UserConfig
+from ctibot.i18n import add_messages
 from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext, VirtualMessage
 from ctibot.plugins.postit import plugin
 from ctibot.plugins.postit.services import PostitService
@@ -42,6 +43,7 @@ class Hooks:
     sent: list[Sent] = field(default_factory=list)
     message_handlers: list[Callable[..., Any]] = field(default_factory=list)
     online_handlers: list[Callable[..., Any]] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
 
     def jid_of(self, local: str) -> str:
         return f"{local}@{self.domain}"
@@ -61,6 +63,10 @@ class Hooks:
     ) -> str | None:
         self.sent.append(Sent(user.name, body, frm, markable))
         return f"m{len(self.sent)}"
+
+    def send_receipt(self, message: VirtualMessage) -> None:
+        if message.receipt_requested and message.id:
+            self.receipts.append(message.id)
 
     def on_online(self, handler: Callable[..., Any]) -> None:
         self.online_handlers.append(handler)
@@ -85,8 +91,7 @@ def postit_config(path: Path) -> Config:
 
 async def open_store(path: Path) -> Store:
     store = await Store.open(path)
-    for script in plugin.migrations:  # what the loader runs for the plugin's tables
-        await store.db.executescript(script)
+    await store.migrate_plugin("postit", plugin.migrations)  # as the loader does
     return store
 
 
@@ -109,6 +114,7 @@ class World:
 
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
+    add_messages("postit", plugin.messages)  # as the loader does
     store = await open_store(tmp_path / "ctibot.sqlite")
     hooks, clock = Hooks(), Clock()
     ctx = PluginContext(
@@ -321,7 +327,9 @@ async def test_alice_writing_to_bob_jid_leaves_him_a_postit_and_his_reply_one_fo
 ) -> None:
     world.hooks.online.update(alice=True, bob=True)
     (handler,) = world.hooks.message_handlers
-    assert await handler(written(ALICE, "bob", "call the bank back", id="a1")) is True
+    msg = written(ALICE, "bob", "call the bank back", id="a1", receipt_requested=True)
+    assert await handler(msg) is True
+    assert world.hooks.receipts == ["a1"]  # stored: her client may tick it
     (to_bob,) = world.hooks.to("bob")
     assert (to_bob.body, to_bob.frm) == ("call the bank back", f"alice@{DOMAIN}")
     assert await handler(written(BOB, "alice", "done", id="b1")) is True
@@ -356,11 +364,12 @@ async def test_a_refused_message_is_answered_in_the_conversation_it_was_written_
     world: World,
 ) -> None:
     (handler,) = world.hooks.message_handlers
-    assert await handler(written(ALICE, "bob", "x" * 100_000)) is True
+    assert await handler(written(ALICE, "bob", "x" * 100_000, id="a1", receipt_requested=True))
     assert await handler(written(GUEST, "bob", "hello")) is True
     (too_long,) = world.hooks.to("alice")
     assert too_long.frm == f"bob@{DOMAIN}" and "100000" in too_long.body
     assert "200" in too_long.body and not too_long.markable
+    assert world.hooks.receipts == []  # not kept: no "delivered" tick
     (refused,) = world.hooks.to("guest")
     assert "not allowed" in refused.body
     assert await world.service.mine(BOB) == []

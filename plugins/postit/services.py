@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext
+from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext, clip
 
 if TYPE_CHECKING:
     from ctibot.config import UserConfig
@@ -108,15 +108,15 @@ class PostitService:
         self.require(user)
         recipient = self.user_named(to)
         if recipient is None:
-            raise NotFound("postit.error.no_such_user", name=_clip(to))
+            raise NotFound("postit.error.no_such_user", name=clip(to))
         text = self.clean(text)
+        created = self._now()
         cursor = await self.db.execute(
             "INSERT INTO postits (author, recipient, text, created) VALUES (?, ?, ?, ?)",
-            (user.name, recipient.name, text, self._now()),
+            (user.name, recipient.name, text, created),
         )
-        await self.db.commit()
-        postit = await self._get(int(cursor.lastrowid))
-        assert postit is not None
+        await self.db.commit()  # kept before it is shown: nothing is sent that is not stored
+        postit = Postit(int(cursor.lastrowid), user.name, recipient.name, text, created)
         delivered = False
         if self._reachable(recipient) is not False:
             delivered = await self._deliver(recipient, postit, late=False)
@@ -261,9 +261,3 @@ class PostitService:
     async def _select(self, where: str, params: tuple[Any, ...]) -> list[Postit]:
         async with self.db.execute(f"SELECT {_COLUMNS} FROM postits WHERE {where}", params) as c:
             return [Postit(*row) async for row in c]
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    """User text echoed in a reply: printable, short."""
-    cleaned = "".join(ch for ch in text[: limit * 2] if ch.isprintable())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

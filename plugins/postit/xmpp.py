@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ctibot.plugin import PluginContext, ServiceError, VirtualMessage, translate
 
-from ctibot.plugin import PluginContext, ServiceError, VirtualMessage
-
-from .messages import MESSAGES
 from .services import PostitService
-
-
-def _text(language: str, key: str, **params: Any) -> str:
-    table = MESSAGES.get(language, MESSAGES["en"])
-    template = table.get(key) or MESSAGES["en"].get(key) or key
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
 
 
 class PostitChat:
@@ -47,6 +35,9 @@ class PostitChat:
             await self.service.leave(msg.user, recipient.name, msg.body)
         except ServiceError as exc:
             self._answer(msg, exc)
+            return True
+        assert self.ctx.xmpp is not None
+        self.ctx.xmpp.send_receipt(msg)  # kept (and sent on, or waiting): "delivered"
         return True
 
     def _answer(self, msg: VirtualMessage, exc: ServiceError) -> None:
@@ -54,7 +45,7 @@ class PostitChat:
         xmpp = self.ctx.xmpp
         assert xmpp is not None
         key = exc.key if exc.key.startswith("postit.") else "postit.error.not_allowed"
-        body = "⚠ " + _text(msg.user.language, key, **exc.params)
+        body = "⚠ " + translate(key, msg.user.language, **exc.params)
         xmpp.send_chat(msg.user, body, frm=xmpp.jid_of(msg.local), receipt=False)
 
 
