@@ -347,6 +347,16 @@ async def test_bob_marker_to_alice_jid_marks_her_postit_read(world: World) -> No
     assert not sent.unread
 
 
+async def test_a_reply_carrying_a_marker_marks_read_and_is_a_postit_too(world: World) -> None:
+    world.hooks.online.update(alice=True, bob=True)
+    (handler,) = world.hooks.message_handlers
+    await handler(written(ALICE, "bob", "call the bank back"))
+    assert await handler(written(BOB, "alice", "done", displayed="m1")) is True
+    (sent,) = await world.service.sent(ALICE)
+    assert not sent.unread
+    assert [p.text for p in await world.service.mine(ALICE)] == ["done"]
+
+
 async def test_messages_to_phones_numbers_or_oneself_are_not_postits(world: World) -> None:
     (handler,) = world.hooks.message_handlers
     for local in ("202", "+393331234567", "alice", "nobody"):

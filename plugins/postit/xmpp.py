@@ -28,9 +28,8 @@ class PostitChat:
             return False  # a phone, a number, or one's own JID (commands): not ours
         if msg.displayed:
             await self.service.displayed(msg.user, recipient.name, msg.displayed)
-            return True
         if not msg.body.strip():
-            return True  # a chat state or a receipt in a conversation with a colleague
+            return True  # a marker, a chat state, a receipt in a colleague's conversation
         try:
             await self.service.leave(msg.user, recipient.name, msg.body)
         except ServiceError as exc:
