@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +83,10 @@ class Hooks:
 
 
 def postit_config(path: Path) -> Config:
-    base = Config(path=path, pbx=PbxConfig(), users=(ALICE, BOB, DAVE, GUEST))
-    profiles = {name: perms | {"postit"} for name, perms in base.profiles.items()}
+    """Alice, Bob, Dave with the permission; a guest profile without it."""
+    profiles = {name: frozenset({"postit"}) for name in ("user", "supervisor", "admin")}
     profiles["guest"] = frozenset()
-    return replace(base, profiles=profiles)
+    return Config(path=path, pbx=PbxConfig(), users=(ALICE, BOB, DAVE, GUEST), profiles=profiles)
 
 
 async def open_store(path: Path) -> Store:
@@ -303,6 +303,13 @@ def test_the_plugin_declares_its_permission_for_every_default_profile() -> None:
     assert permission.name == "postit"
     assert set(permission.profiles) == {"user", "supervisor", "admin"}
     assert plugin.parse_settings({}) == {"max_length": 1000, "list_limit": 20}
+
+
+def test_every_default_profile_gets_it() -> None:
+    from ctibot.permissions import default_profiles
+
+    profiles = default_profiles()
+    assert all("postit" in profiles[name] for name in ("user", "supervisor", "admin"))
 
 
 def test_every_message_has_both_languages_with_the_same_placeholders() -> None:

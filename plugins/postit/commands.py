@@ -46,7 +46,7 @@ def _preview(text: str) -> str:
 
 
 def _number(ctx: Context, word: str | None) -> int:
-    arg = Arg("n", "int", minimum=1, maximum=2**62)
+    arg = Arg("n", "int", minimum=1, maximum=999_999_999)
     if not word:
         raise ArgError("parse.missing", name="<n>")
     words = word.split()
