@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Hooks:
     message_handlers: list[Callable[..., Any]] = field(default_factory=list)
     online_handlers: list[Callable[..., Any]] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)
+    down: bool = False  # the component is not connected: nothing can be sent
 
     def jid_of(self, local: str) -> str:
         return f"{local}@{self.domain}"
@@ -61,6 +63,8 @@ class Hooks:
         markable: bool = False,
         receipt: bool = True,
     ) -> str | None:
+        if self.down:
+            return None
         self.sent.append(Sent(user.name, body, frm, markable))
         return f"m{len(self.sent)}"
 
@@ -167,6 +171,27 @@ async def test_a_postit_for_someone_offline_waits_for_them_to_come_back(world: W
     assert sent.frm == f"alice@{DOMAIN}" and sent.markable
     await handler(BOB)  # a second login brings nothing twice
     assert len(world.hooks.to("bob")) == 1
+
+
+async def test_a_login_while_a_postit_is_being_left_sends_it_once(world: World) -> None:
+    world.hooks.online["bob"] = True
+    (came_online,) = world.hooks.online_handlers
+    await asyncio.gather(world.service.leave(ALICE, "bob", "just now"), came_online(BOB))
+    assert [s.body for s in world.hooks.to("bob")] == ["just now"]
+
+
+async def test_a_postit_that_could_not_be_sent_waits_for_the_next_login(world: World) -> None:
+    world.hooks.online["bob"] = True
+    world.hooks.down = True
+    left = await world.service.leave(ALICE, "bob", "while the link was down")
+    assert not left.delivered
+    (waiting,) = await world.service.mine(BOB)
+    assert waiting.delivered is None
+    world.hooks.down = False
+    (came_online,) = world.hooks.online_handlers
+    await came_online(BOB)
+    (sent,) = world.hooks.to("bob")
+    assert sent.body.endswith("] while the link was down")
 
 
 async def test_presence_unknown_sends_at_once_the_server_keeps_it(world: World) -> None:

@@ -12,12 +12,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext, clip
-
-if TYPE_CHECKING:
-    from ctibot.config import UserConfig
+from ctibot.plugin import BadArgument, NotFound, PermissionDenied, PluginContext, UserConfig, clip
 
 PERMISSION = "postit"
 #: What XML 1.0 cannot carry: removed before storing, so what is kept is what is shown.
@@ -111,15 +108,17 @@ class PostitService:
             raise NotFound("postit.error.no_such_user", name=clip(to))
         text = self.clean(text)
         created = self._now()
+        # Claimed for delivery in the same INSERT when it goes out now: a login at this
+        # moment (deliver_waiting) never sends it a second time.
+        now = self._reachable(recipient) is not False
         cursor = await self.db.execute(
-            "INSERT INTO postits (author, recipient, text, created) VALUES (?, ?, ?, ?)",
-            (user.name, recipient.name, text, created),
+            "INSERT INTO postits (author, recipient, text, created, delivered) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (user.name, recipient.name, text, created, created if now else None),
         )
         await self.db.commit()  # kept before it is shown: nothing is sent that is not stored
         postit = Postit(int(cursor.lastrowid), user.name, recipient.name, text, created)
-        delivered = False
-        if self._reachable(recipient) is not False:
-            delivered = await self._deliver(recipient, postit, late=False)
+        delivered = now and await self._deliver(recipient, postit, late=False)
         return PostitLeft(postit, recipient, delivered)
 
     async def mine(self, user: UserConfig) -> list[Postit]:
@@ -209,6 +208,13 @@ class PostitService:
         )
         sent = 0
         for postit in waiting:
+            cursor = await self.db.execute(
+                "UPDATE postits SET delivered = ? WHERE id = ? AND delivered IS NULL",
+                (self._now(), postit.id),
+            )
+            await self.db.commit()
+            if cursor.rowcount == 0:
+                continue  # on its way already (left at this very moment)
             if not await self._deliver(user, postit, late=True):
                 break
             sent += 1
@@ -226,22 +232,24 @@ class PostitService:
         return xmpp.is_online(user)
 
     async def _deliver(self, recipient: UserConfig, postit: Postit, *, late: bool) -> bool:
-        """The post-it as a chat message from its author's virtual JID; True when sent."""
+        """The post-it (claimed: ``delivered`` set) as a chat message from its author's
+        virtual JID; True when sent, else it is waiting again."""
         xmpp = self.ctx.xmpp
-        if xmpp is None or recipient.jid is None:
-            return False
-        body = postit.text
-        if late:
-            body = f"[{time.strftime('%d/%m %H:%M', time.localtime(postit.created))}] {body}"
-        message_id = xmpp.send_chat(recipient, body, frm=xmpp.jid_of(postit.author), markable=True)
+        message_id = None
+        if xmpp is not None and recipient.jid is not None:
+            body = postit.text
+            if late:
+                body = f"[{time.strftime('%d/%m %H:%M', time.localtime(postit.created))}] {body}"
+            frm = xmpp.jid_of(postit.author)
+            message_id = xmpp.send_chat(recipient, body, frm=frm, markable=True)
         if message_id is None:
-            return False
-        await self.db.execute(
-            "UPDATE postits SET delivered = ?, message_id = ? WHERE id = ?",
-            (self._now(), message_id, postit.id),
-        )
+            await self.db.execute("UPDATE postits SET delivered = NULL WHERE id = ?", (postit.id,))
+        else:
+            await self.db.execute(
+                "UPDATE postits SET message_id = ? WHERE id = ?", (message_id, postit.id)
+            )
         await self.db.commit()
-        return True
+        return message_id is not None
 
     async def _visible(self, user: UserConfig, number: int) -> Postit:
         """A post-it the user received or left (and has not deleted), or NotFound."""
