@@ -1,0 +1,80 @@
+"""The SMS plugin's strings, in English and Italian."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "perm.sms": "send SMS",
+        "sms.sent": "✉ SMS to {number} sent ({parts} part{plural}).",
+        "sms.sent_short": "✓ sent ({parts} part{plural})",
+        "sms.already": "That message was already handed to the SMS gateway (#{id}, {status}).",
+        "sms.fail.unreachable": "⚠ SMS not sent: the SMS gateway cannot be reached.",
+        "sms.fail.http_status": "⚠ SMS not sent: the SMS gateway answered HTTP {http_status}.",
+        "sms.fail.not_accepted": "⚠ SMS not sent: the SMS gateway's answer does not say it "
+        "took the message.",
+        "sms.fail.timeout": "⚠ The SMS gateway did not answer within {timeout:g} s. The SMS "
+        "may have gone out, so it is not sent again: check before resending.",
+        "sms.fail.broken": "⚠ The SMS gateway broke off its answer. The SMS may have gone "
+        "out, so it is not sent again: check before resending.",
+        "sms.error.bad_number": "“{number}” is not a phone number (digits, optionally after "
+        "+ or 00; {minimum} to {maximum} digits).",
+        "sms.error.empty": "Write the text of the SMS.",
+        "sms.error.too_long": "That text needs {parts} SMS parts ({units} {encoding} "
+        "characters); at most {maximum} are allowed.",
+        "sms.error.not_allowed": "You are not allowed to send SMS.",
+        "sms.error.no_gateway": "No SMS gateway is configured.",
+        "sms.history.none": "You have sent and received no SMS.",
+        "sms.history.title": "Your SMS, newest first:",
+        "sms.history.out": "#{id} {at} → {number} [{status}] {text}",
+        "sms.history.in": "#{id} {at} ← {number} [{status}] {text}",
+        "sms.status.sending": "sending",
+        "sms.status.sent": "sent",
+        "sms.status.failed": "not sent",
+        "sms.status.unknown": "unknown",
+        "sms.status.received": "received",
+        "sms.status.undelivered": "received, not delivered",
+        "sms.inbound_from": "SMS from {sender}: {text}",
+        "sms.gateway.desc": "Enter the phone number to send SMS to (e.g. +39 333 1234567).",
+        "sms.gateway.prompt": "Phone number",
+        "sms.gateway.name": "SMS",
+        "sms.form.number": "Phone number",
+        "sms.form.text": "Text",
+    },
+    "it": {
+        "perm.sms": "inviare SMS",
+        "sms.sent": "✉ SMS a {number} inviato ({parts} part{plural_it}).",
+        "sms.sent_short": "✓ inviato ({parts} part{plural_it})",
+        "sms.already": "Questo messaggio è già stato consegnato al gateway SMS (#{id}, {status}).",
+        "sms.fail.unreachable": "⚠ SMS non inviato: il gateway SMS non è raggiungibile.",
+        "sms.fail.http_status": "⚠ SMS non inviato: il gateway SMS ha risposto HTTP {http_status}.",
+        "sms.fail.not_accepted": "⚠ SMS non inviato: la risposta del gateway SMS non dice "
+        "che l'ha preso in carico.",
+        "sms.fail.timeout": "⚠ Il gateway SMS non ha risposto entro {timeout:g} s. L'SMS "
+        "potrebbe essere partito, quindi non viene reinviato: verifica prima di reinviare.",
+        "sms.fail.broken": "⚠ Il gateway SMS ha interrotto la risposta. L'SMS potrebbe essere "
+        "partito, quindi non viene reinviato: verifica prima di reinviare.",
+        "sms.error.bad_number": "«{number}» non è un numero di telefono (cifre, eventualmente "
+        "dopo + o 00; da {minimum} a {maximum} cifre).",
+        "sms.error.empty": "Scrivi il testo dell'SMS.",
+        "sms.error.too_long": "Questo testo richiede {parts} parti SMS ({units} caratteri "
+        "{encoding}); il massimo è {maximum}.",
+        "sms.error.not_allowed": "Non hai il permesso di inviare SMS.",
+        "sms.error.no_gateway": "Nessun gateway SMS configurato.",
+        "sms.history.none": "Non hai inviato né ricevuto SMS.",
+        "sms.history.title": "I tuoi SMS, dal più recente:",
+        "sms.history.out": "#{id} {at} → {number} [{status}] {text}",
+        "sms.history.in": "#{id} {at} ← {number} [{status}] {text}",
+        "sms.status.sending": "in invio",
+        "sms.status.sent": "inviato",
+        "sms.status.failed": "non inviato",
+        "sms.status.unknown": "incerto",
+        "sms.status.received": "ricevuto",
+        "sms.status.undelivered": "ricevuto, non consegnato",
+        "sms.inbound_from": "SMS da {sender}: {text}",
+        "sms.gateway.desc": "Inserisci il numero a cui inviare SMS (es. +39 333 1234567).",
+        "sms.gateway.prompt": "Numero di telefono",
+        "sms.gateway.name": "SMS",
+        "sms.form.number": "Numero di telefono",
+        "sms.form.text": "Testo",
+    },
+}
