@@ -33,7 +33,7 @@ from dataclasses import replace  # noqa: E402
 
 from ctibot.demo.office import Office as PbxOffice  # noqa: E402
 from ctibot.demo.server import DemoPbx  # noqa: E402
-from ctibot.xmpp.servers import ProsodyServer  # noqa: E402
+from ctibot.sandbox.xmpp_servers import ProsodyServer  # noqa: E402
 
 from office import Office  # noqa: E402
 from xmpp_fixtures import (  # noqa: E402

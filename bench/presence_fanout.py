@@ -122,12 +122,13 @@ async def main_async(args: argparse.Namespace) -> None:
     from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
     from ctibot.demo.office import Office
     from ctibot.demo.server import DemoPbx
-    from ctibot.xmpp.servers import ProsodyServer
+    from ctibot.plugins.presence.groups import groups_text
+    from ctibot.sandbox.xmpp_servers import ProsodyServer
 
     office = Office.generate(extensions=max(args.extensions, args.clients), queues=2)
     exts = list(office.users)[: args.extensions]
     accounts = {user_name(i): f"{user_name(i)}-pw" for i in range(args.clients)}
-    groups = {"+CTI phones": [(f"{e}@{COMPONENT}", e) for e in exts]}
+    groups = groups_text({"+CTI phones": [(f"{e}@{COMPONENT}", e) for e in exts]})
     with tempfile.TemporaryDirectory(prefix="ctibot-fanout-") as tmp:
         async with (
             ProsodyServer(DOMAIN, COMPONENT, SECRET, accounts, groups=groups) as server,

@@ -108,8 +108,14 @@ async def _snapshot(args: argparse.Namespace) -> int:
 
 def cmd_xmpp_groups(args: argparse.Namespace) -> int:
     """Write Prosody's mod_groups file: every person and phone in every roster of the host."""
-    from ctibot.xmpp.groups import roster_groups
-    from ctibot.xmpp.servers import write_groups_file
+    import importlib
+
+    # The groups are the presence plugin's: reached by its package name, as the loader does.
+    presence_groups = importlib.import_module("ctibot.plugins.presence.groups")
+    roster_groups, write_groups_file = (
+        presence_groups.roster_groups,
+        presence_groups.write_groups_file,
+    )
 
     config = load_config(args.config)
     if config.xmpp is None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import importlib
 import os
 import shlex
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ctibot.app import CtiApp
+from ctibot.commands.base import Registry
 from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
 from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
@@ -142,8 +144,7 @@ def _password(name: str) -> str:
 
 async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
     """A Prosody of the demo's own (loopback only), with an account per office user."""
-    from ctibot.xmpp.groups import roster_groups
-    from ctibot.xmpp.servers import ProsodyServer, XmppServerError, prosody_installed
+    from ctibot.sandbox.xmpp_servers import ProsodyServer, XmppServerError, prosody_installed
 
     if not prosody_installed():
         print(
@@ -162,7 +163,7 @@ async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
             accounts,
             data_dir=data,
             c2s_port=port,
-            groups=roster_groups(_xmpp_users(config), DEMO_COMPONENT),
+            groups=demo_groups(config),
             tls=True,
         )
         try:
@@ -177,6 +178,16 @@ async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
                 flush=True,
             )
     return None
+
+
+def demo_groups(config: Config) -> str:
+    """The mod_groups file of the demo's Prosody: every person and phone in every roster.
+
+    The groups are the presence plugin's (``ctibot xmpp-groups``); the demo reaches
+    the bundled plugin by its package name, as the loader does.
+    """
+    groups = importlib.import_module("ctibot.plugins.presence.groups")
+    return groups.groups_text(groups.roster_groups(_xmpp_users(config), DEMO_COMPONENT))
 
 
 def _xmpp_users(config: Config) -> tuple[UserConfig, ...]:
@@ -331,7 +342,7 @@ async def _run_demo(
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
     console = DemoConsole(pbx, config)
     if server is not None:
-        register_demo_command(pbx)
+        register_demo_command(pbx, app.commands)
     await app.start()
     queues = ", ".join(f"{q.name} ({q.number})" for q in office.queues.values())
     trunks = ", ".join(f"{t.name} ({t.max_channels} channels)" for t in office.trunks)
@@ -470,9 +481,9 @@ class DemoConsole:
         return f"→ {who} calls {target}"
 
 
-def register_demo_command(pbx: DemoPbx) -> None:
+def register_demo_command(pbx: DemoPbx, registry: Registry) -> None:
     """``demo customer`` / ``demo colleague``: a call to you on demand (the demo only)."""
-    from ctibot.commands import Arg, Command, Context, registry
+    from ctibot.commands import Arg, Command, Context
     from ctibot.demo.traffic import colleague_call, customer_call
 
     class DemoCall(Command):

@@ -15,7 +15,7 @@ import slixmpp
 from ctibot.app import CtiApp
 from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
 from ctibot.demo.server import DemoPbx
-from ctibot.xmpp.servers import EjabberdServer, ProsodyServer
+from ctibot.sandbox.xmpp_servers import EjabberdServer, ProsodyServer
 
 from harness import until
 from xmpp_fixtures import (

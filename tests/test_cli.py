@@ -106,7 +106,7 @@ async def test_snapshot_of_an_unreachable_pbx_says_why_and_exits_1(tmp_path: Pat
 async def test_snapshot_of_a_pbx_that_is_down_tries_once_and_says_so_in_one_line(
     tmp_path: Path,
 ) -> None:
-    from ctibot.xmpp.servers import free_port
+    from ctibot.sandbox.xmpp_servers import free_port
 
     port = free_port()  # nobody listens there
     config = tmp_path / "office.toml"

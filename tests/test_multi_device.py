@@ -13,7 +13,7 @@ import pytest_asyncio
 from ctibot.demo import DemoPbx, Office
 from ctibot.demo.office import Phone
 from ctibot.pbx import events as ev
-from ctibot.xmpp.servers import ProsodyServer
+from ctibot.sandbox.xmpp_servers import ProsodyServer
 from tests.demo_fixtures import RawAmiClient
 
 from harness import SCALE, Harness, until

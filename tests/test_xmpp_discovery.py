@@ -12,7 +12,7 @@ from slixmpp.exceptions import IqError
 from ctibot.demo.office import Office as DemoOffice
 from ctibot.demo.office import User
 from ctibot.demo.server import DemoPbx
-from ctibot.xmpp.servers import ProsodyServer
+from ctibot.sandbox.xmpp_servers import ProsodyServer
 
 from harness import until
 from office import SCALE, Office

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from ctibot.demo.server import DemoPbx
-from ctibot.xmpp.servers import EjabberdServer
+from ctibot.sandbox.xmpp_servers import EjabberdServer
 
 from office import COMPONENT, Office, until
 from xmpp_fixtures import ejabberd

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ctibot.config import Config, UserConfig
 from ctibot.demo.server import DemoPbx
+from ctibot.plugins.presence.view import Presence, PresenceView
 from ctibot.services import Services
-from ctibot.xmpp.presence import Presence, PresenceView
 
 from harness import Harness, ctibot, pbx
 

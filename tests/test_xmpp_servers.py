@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import slixmpp
 
-from ctibot.xmpp import servers
-from ctibot.xmpp.servers import (
+from ctibot.plugins.presence.groups import groups_text, write_groups_file
+from ctibot.sandbox import xmpp_servers as servers
+from ctibot.sandbox.xmpp_servers import (
     EjabberdServer,
     ProsodyServer,
     XmppServerError,
@@ -21,7 +22,6 @@ from ctibot.xmpp.servers import (
     free_port,
     listening_sockets,
     prosody_installed,
-    write_groups_file,
 )
 
 from xmpp_fixtures import (
@@ -173,13 +173,15 @@ async def test_odd_secrets_and_passwords_survive_the_generated_configuration(kin
 
 async def test_the_groups_file_puts_virtual_jids_in_alices_roster(prosody: ProsodyServer) -> None:
     prosody.write_groups(
-        {
-            "CTI": [
-                (f"alice@{DOMAIN}", "Alice"),
-                (f"alice@{COMPONENT}", "Alice (phones)"),
-                (f"201@{COMPONENT}", "Phone 201"),
-            ]
-        }
+        groups_text(
+            {
+                "CTI": [
+                    (f"alice@{DOMAIN}", "Alice"),
+                    (f"alice@{COMPONENT}", "Alice (phones)"),
+                    (f"201@{COMPONENT}", "Phone 201"),
+                ]
+            }
+        )
     )
     await prosody.reload_groups()
     component = await xmpp_component(prosody)

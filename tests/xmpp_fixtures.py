@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib
+import inspect
 import ssl
-from collections.abc import AsyncIterator, Coroutine, Iterator
+import time
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from typing import Any
 
 import pytest
 import pytest_asyncio
 import slixmpp
 
-from ctibot.xmpp.servers import (
+from ctibot.i18n import add_messages
+from ctibot.plugin import PluginContext, plugin_logger
+from ctibot.sandbox.xmpp_servers import (
     EjabberdServer,
     ProsodyServer,
     ejabberd_installed,
@@ -198,3 +204,48 @@ async def xmpp_component(
         component.abort()
         raise
     return component
+
+
+# -- plugins on the XMPP hooks, without the whole app -------------------------------------------
+
+
+async def load_plugin(
+    name: str,
+    *,
+    hooks: Any,
+    config: Any,
+    services: Mapping[str, Any] | None = None,
+    store: Any = None,
+    bus: Any = None,
+    pbx: Any = None,
+    ami: Any = None,
+) -> Any:
+    """Build a bundled plugin's service over ``hooks`` as the loader does; returns the service.
+
+    Its strings join the catalogue, its bus handlers subscribe (when ``bus`` is given)
+    and its ``setup`` runs. For tests that drive one plugin over a stand-in component.
+    """
+    plugin = importlib.import_module(f"ctibot.plugins.{name}").plugin
+    add_messages(plugin.name, plugin.messages)
+    ctx = PluginContext(
+        name=plugin.name,
+        settings=plugin.parse_settings({}),
+        config=config,
+        store=store,
+        bus=bus,
+        pbx=pbx,
+        ami=ami,
+        services=dict(services or {}),
+        clock=time.time,
+        log=plugin_logger(plugin.name),
+        xmpp=hooks,
+    )
+    service = plugin.service(ctx) if plugin.service is not None else None
+    if bus is not None:
+        for kind, handler in plugin.events.items():
+            bus.subscribe(functools.partial(handler, service), kind)
+    if plugin.setup is not None:
+        done = plugin.setup(ctx, service)
+        if inspect.isawaitable(done):
+            await done
+    return service

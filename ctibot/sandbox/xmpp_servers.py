@@ -18,7 +18,7 @@ import string
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -49,42 +49,6 @@ def prosody_installed(prosody: str = "prosody") -> bool:
 def ejabberd_installed(erl: str = "erl") -> bool:
     """Whether ejabberd can be run here (Debian package ``ejabberd``)."""
     return shutil.which(erl) is not None and _ejabberd_libs() is not None
-
-
-def write_groups_file(path: str | Path, groups: Mapping[str, Iterable[tuple[str, str]]]) -> None:
-    """Write a Prosody ``mod_groups`` file: ``[Group]`` then one ``jid=Display Name`` a line.
-
-    Every JID listed in a group gets every other member of that group in its
-    roster, with subscription ``both`` and no server plugin beyond the core
-    ``mod_groups``: list a user's own JID (``alice@example.com``) next to the
-    component's virtual JIDs (``alice@cti.example.com``, ``201@cti.example.com``).
-    A group whose name starts with ``+`` is public: every user of the host
-    gets its members. Prosody reads the file when ``mod_groups`` loads, that is
-    at start, or on ``module:reload("groups", host)`` from ``prosodyctl shell``
-    (``ProsodyServer.reload_groups()``); a user sees the change at their next login.
-    The file is replaced atomically so that Prosody never reads half of it.
-    """
-    lines: list[str] = []
-    for group, members in groups.items():
-        if not group or any(c in group for c in "[]\r\n") or group != group.strip():
-            raise ValueError(f"group name {group!r}: no brackets, line breaks or outer spaces")
-        lines.append(f"[{group}]")
-        for jid, name in members:
-            # Bare JIDs: user@domain, or a domain alone (the component itself).
-            local, _, domain = jid.rpartition("@")
-            if (
-                not domain
-                or (not local and "@" in jid)
-                or any(c.isspace() or c in "=/[]" for c in jid)
-            ):
-                raise ValueError(f"group {group!r}: {jid!r} is not a bare JID")
-            # A display name is one line; Prosody keeps everything after the first "=".
-            clean = " ".join(name.split())
-            lines.append(f"{jid}={clean}" if clean else jid)
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n" if lines else "", encoding="utf-8")
-    os.replace(tmp, target)
 
 
 # --- quoting values for the templates ----------------------------------------------------
@@ -520,8 +484,8 @@ class ProsodyServer(_XmppServer):
     ``async with ProsodyServer("example.test", accounts={"alice": "alice-pw"}) as server:``
     then clients log in on ``server.host:server.c2s_port`` and the component
     ``server.component`` connects on ``server.component_port`` with
-    ``server.component_secret``. ``server.groups_file`` is Prosody's mod_groups file
-    (see write_groups_file).
+    ``server.component_secret``. ``server.groups_file`` is Prosody's mod_groups file:
+    ``groups`` is its text (the presence plugin's ``groups_text`` writes it).
     """
 
     kind = "prosody"
@@ -536,7 +500,7 @@ class ProsodyServer(_XmppServer):
         data_dir: str | Path | None = None,
         c2s_port: int = 0,
         component_port: int = 0,
-        groups: Mapping[str, Iterable[tuple[str, str]]] | None = None,
+        groups: str | None = None,
         extra_modules: Sequence[str] = (),
         tls: bool = False,
         log_level: str = "info",
@@ -571,7 +535,7 @@ class ProsodyServer(_XmppServer):
         self.groups_file = self.data_dir / "groups.txt"
         self.admin_socket = self.data_dir / "prosody.sock"
         if groups is not None:
-            write_groups_file(self.groups_file, groups)
+            self.write_groups(groups)
         elif not self.groups_file.exists():
             # mod_groups refuses to load without the file.
             self.groups_file.write_text("")
@@ -660,9 +624,14 @@ class ProsodyServer(_XmppServer):
         self._write_account(user, password)
         self.accounts[user] = password
 
-    def write_groups(self, groups: Mapping[str, Iterable[tuple[str, str]]]) -> None:
-        """Replace the groups file (takes effect after reload_groups() or restart())."""
-        write_groups_file(self.groups_file, groups)
+    def write_groups(self, text: str) -> None:
+        """Replace the groups file (takes effect after reload_groups() or restart()).
+
+        Replaced atomically, so that Prosody never reads half of it.
+        """
+        tmp = self.groups_file.with_name(f".{self.groups_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.groups_file)
 
     async def reload_groups(self) -> None:
         """Make Prosody re-read ``groups_file`` (users see it at their next login)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slixmpp import JID, Iq
 from slixmpp.plugins.xep_0030.stanza import DiscoItems
 
-from ctibot.commands import adhoc_commands_for, form_for, registry, run_form, translate
+from ctibot.commands import adhoc_commands_for, form_for, run_form, translate
 from ctibot.commands.base import Form
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class AdhocCommands:
         adhoc = self.gw.xmpp.plugin["xep_0050"]
         disco = self.gw.xmpp.plugin["xep_0030"]
         disco.api.register(self._visible_items, "get_items", self.gw.jids.domain, COMMANDS_NODE)
-        for cmd in registry:
+        for cmd in self.gw.services.commands:
             if cmd.adhoc:
                 adhoc.add_command(
                     jid=self.gw.jids.domain,
@@ -50,7 +50,7 @@ class AdhocCommands:
         items = disco.static.get_items(jid, node, ifrom, data)
         user = self.gw.jids.sender(JID(ifrom)) if ifrom else None
         allowed = (
-            {c.name for c in adhoc_commands_for(self.gw.config, user)}
+            {c.name for c in adhoc_commands_for(self.gw.config, user, self.gw.services.commands)}
             if user is not None
             else set()
         )

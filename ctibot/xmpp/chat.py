@@ -1,50 +1,67 @@
-"""Chat commands (X2): a message to the component (or to one's own virtual JID) is a command."""
+"""Chat messages to the component: commands (X2) to its JID, the rest to the plugins' hooks.
+
+A message to the component (or to one's own virtual JID) is a command. A message
+to another virtual JID is offered to the plugins' ``on_message`` handlers (a
+post-it to a colleague, an SMS to a number); XEP-0333 markers too.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from slixmpp import Message
+from slixmpp import JID, Message
 
-from ctibot.commands import RateLimiter, dispatch, translate
+from ctibot.commands import RateLimiter, dispatch
 from ctibot.config import UserConfig
+from ctibot.i18n import add_messages, translate
+from ctibot.plugin import VirtualMessage
+from ctibot.xmpp.messages import MESSAGES
+from ctibot.xmpp.stanzas import MARKERS_NS
 
 if TYPE_CHECKING:
     from ctibot.xmpp.gateway import XmppGateway
 
 log = logging.getLogger("ctibot.xmpp")
 
-TEAM_WORDS = ("team", "squadra")
-ELSEWHERE = {
-    "en": "This contact shows {name}; send your commands to {here}.",
-    "it": "Questo contatto mostra {name}; invia i comandi a {here}.",
-}
-TEAM_TEXT = {
-    "en": "I have asked your client to add {n} contacts (people and phones): accept them "
-    "to see everyone's state in your roster.",
-    "it": "Ho chiesto al tuo client di aggiungere {n} contatti (persone e telefoni): "
-    "accettali per vedere lo stato di tutti nel tuo elenco contatti.",
-}
+add_messages("xmpp", MESSAGES)
+
+MessageHandler = Callable[[VirtualMessage], "Awaitable[bool] | bool"]
+WordHandler = Callable[[UserConfig], "Awaitable[str] | str"]
 
 
 class ChatCommands:
-    """Routes chat messages to the command dispatcher and sends the replies back."""
+    """Routes chat messages to the command dispatcher or the plugins, and sends replies back."""
 
     def __init__(self, gateway: XmppGateway) -> None:
         self.gw = gateway
         xmpp = gateway.config.xmpp
         assert xmpp is not None
         self.limiter = RateLimiter(xmpp.rate_limit, xmpp.rate_window)
+        self.handlers: list[MessageHandler] = []
+        self.words: dict[str, WordHandler] = {}
 
     def wire(self) -> None:
         self.gw.xmpp.add_event_handler("message", self.on_message)
 
-    def _is_command_address(self, msg: Message, user: UserConfig) -> bool:
-        to = msg["to"]
+    def add_words(self, words: Sequence[str], handler: WordHandler) -> None:
+        for word in words:
+            key = word.casefold()
+            if key in self.words:
+                raise ValueError(f"chat word {word!r} is taken")
+            self.words[key] = handler
+
+    def _is_command_address(self, to: JID, user: UserConfig) -> bool:
         if to.user == "":
             return True
         return to.user == user.name or to.user in user.extensions
+
+    def receipt(self, sender: JID | str, to: JID | str, message_id: str) -> None:
+        receipt = self.gw.xmpp.make_message(mto=sender, mfrom=to)
+        receipt["receipt"] = message_id
+        receipt.send()
 
     async def on_message(self, msg: Message) -> None:
         if msg["type"] in ("error", "groupchat", "headline"):
@@ -54,25 +71,34 @@ class ChatCommands:
         if to.domain != gw.jids.domain or not gw.jids.from_our_users_domain(sender):
             return  # not for us, or from another domain: ignored
         body = msg["body"]
-        if msg["request_receipt"] and msg["id"]:
-            receipt = gw.xmpp.make_message(mto=sender, mfrom=to)
-            receipt["receipt"] = msg["id"]
-            receipt.send()
+        user = gw.jids.sender(sender)
+        wants_receipt = bool(msg["request_receipt"] and msg["id"])
+        if (
+            user is not None
+            and not self._is_command_address(to, user)
+            and await self._offer(msg, user, body)
+        ):
+            return
+        if wants_receipt:
+            self.receipt(sender, to, msg["id"])
         if not body or not body.strip():
             return  # chat states, receipts, markers
-        user = gw.jids.sender(sender)
         reply: str | None
         if user is None:
             if not self.limiter.allow(sender.bare):
                 return
             reply = translate("stranger", "en")
-        elif not self._is_command_address(msg, user):
-            text = ELSEWHERE.get(user.language, ELSEWHERE["en"])
-            reply = text.format(name=gw.jids.display_name(to.user), here=gw.jids.domain)
-        elif body.strip().lower() in TEAM_WORDS:
+        elif not self._is_command_address(to, user):
+            reply = translate(
+                "xmpp.elsewhere",
+                user.language,
+                name=gw.jids.display_name(to.user),
+                here=gw.jids.domain,
+            )
+        elif (word := self.words.get(body.strip().casefold())) is not None:
             if not self.limiter.allow(sender.bare):
                 return
-            reply = self.team(user)
+            reply = await _call(word, user)
         else:
             reply = await dispatch(
                 gw.services, user, body, limiter=self.limiter, sender=sender.bare
@@ -80,15 +106,32 @@ class ChatCommands:
         if reply:
             gw.xmpp.make_message(mto=sender, mfrom=to, mbody=reply, mtype="chat").send()
 
-    def team(self, user: UserConfig) -> str:
-        """Ask the user's client to add every person and phone (for servers without mod_groups)."""
-        gw = self.gw
-        contacts = gw.jids.contacts()
-        for local in contacts:
-            frm = f"{local}@{gw.jids.domain}"
-            # "subscribed" first: a pre-approval, so their request back is accepted at once.
-            gw.xmpp.send_presence(pto=user.jid, pfrom=frm, ptype="subscribed")
-            gw.xmpp.make_presence(
-                pto=user.jid, pfrom=frm, ptype="subscribe", pnick=gw.jids.display_name(local)
-            ).send()
-        return TEAM_TEXT.get(user.language, TEAM_TEXT["en"]).format(n=len(contacts))
+    async def _offer(self, msg: Message, user: UserConfig, body: str) -> bool:
+        """A message (or marker) to another virtual JID: True when a plugin took it."""
+        if not self.handlers:
+            return False
+        marker = msg.xml.find(f"{{{MARKERS_NS}}}displayed")
+        displayed = marker.get("id") if marker is not None else None
+        if not (body and body.strip()) and displayed is None:
+            return False
+        message = VirtualMessage(
+            user=user,
+            sender=str(msg["from"]),
+            local=msg["to"].user,
+            body=body if body and body.strip() else "",
+            id=msg["id"] or None,
+            displayed=displayed,
+            receipt_requested=bool(msg["request_receipt"] and msg["id"]),
+        )
+        for handler in self.handlers:
+            try:
+                if await _call(handler, message):
+                    return True
+            except Exception:
+                log.exception("XMPP: message hook %s failed", getattr(handler, "__qualname__", ""))
+        return False
+
+
+async def _call(handler: Callable[..., Any], *args: Any) -> Any:
+    result = handler(*args)
+    return await result if inspect.isawaitable(result) else result

@@ -1,32 +1,41 @@
-"""The XMPP side of ctibot, wired: component, roster, chat, ad-hoc, popups, users' presence."""
+"""The XMPP core of ctibot: the component, virtual JIDs, subscriptions, commands, hooks.
+
+Features hang on ``XmppGateway.hooks`` (ctibot.plugin.XmppHooks): what a virtual
+JID shows (the presence plugin), popups, two-way DND, automatic queue login,
+post-its and SMS are plugins; nothing here calls them.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slixmpp import JID
+from slixmpp import JID, Iq
 from slixmpp.exceptions import XMPPError
 from slixmpp.plugins.xep_0030.stanza import DiscoInfo
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher.base import MatcherBase
 
 from ctibot.bus import EventBus
-from ctibot.config import Config, UserConfig
+from ctibot.config import Config
 from ctibot.pbx.state import PbxState
+from ctibot.plugin import IqRefused, IqRequest
 from ctibot.services import Services
 from ctibot.store import Store
 from ctibot.xmpp.adhoc import AdhocCommands
 from ctibot.xmpp.chat import ChatCommands
 from ctibot.xmpp.component import CtiComponent, VirtualJids
-from ctibot.xmpp.popups import Popups
-from ctibot.xmpp.presence import PresenceView
-from ctibot.xmpp.roster import Roster, xml_attr, xml_text
-from ctibot.xmpp.userpresence import UserPresence
+from ctibot.xmpp.hooks import GatewayHooks
+from ctibot.xmpp.roster import Roster
+from ctibot.xmpp.users import OnlineUsers
 
 log = logging.getLogger("ctibot.xmpp")
 
-
-#: XEP-0334 hints of a transient message.
-NO_STORE_HINTS = "<no-store xmlns='urn:xmpp:hints'/><no-permanent-store xmlns='urn:xmpp:hints'/>"
+IqHandler = Callable[[IqRequest], "Awaitable[str | None] | str | None"]
 
 
 class PbxJids(VirtualJids):
@@ -64,8 +73,23 @@ class PbxJids(VirtualJids):
         return super().display_name(local)
 
 
+class _IqIn(MatcherBase):
+    """An IQ get/set whose payload is in one namespace."""
+
+    def match(self, xml: Any) -> bool:
+        if xml.name != "iq" or xml["type"] not in ("get", "set"):
+            return False
+        return any(child.tag.startswith(f"{{{self._criteria}}}") for child in xml.xml)
+
+
 class XmppGateway:
-    """Everything XMPP, over the same state, bus and services as every other surface."""
+    """The XMPP side over the same state, bus and services as every other surface.
+
+    The core keeps the plumbing: the component and its reconnects, the virtual JIDs
+    and their vCards and disco#info (the identity of what the core names), persisted
+    subscriptions and probe answers, which users are online, commands to the
+    component's JID, stanza writing. ``hooks`` is what plugins get.
+    """
 
     def __init__(
         self,
@@ -74,29 +98,26 @@ class XmppGateway:
         bus: EventBus,
         services: Services,
         store: Store,
-        ami_connected: Any,
+        ami_connected: Any = None,
     ) -> None:
         assert config.xmpp is not None, "the [xmpp] section is required"
         self.config = config
-        self.state = state
-        self.bus = bus
-        self.services = services
+        self.services = services  # the command dispatcher's
         self.store = store
-        self.ami_connected = ami_connected  # () -> bool
         self.jids = PbxJids(config, state)
-        self.view = PresenceView(services)
         self.xmpp = CtiComponent(config.xmpp)
-        self.roster = Roster(self)
-        self.users = UserPresence(self)
-        self.popups = Popups(self)
+        self.roster = Roster(config, self.jids, self.xmpp, store)
+        self.users = OnlineUsers(config, self.jids, self.xmpp)
         self.chat = ChatCommands(self)
         self.adhoc = AdhocCommands(self)
+        self.features: list[str] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+        self.hooks = GatewayHooks(self)
 
     async def start(self) -> None:
         await self.roster.load()
-        for part in (self.roster, self.users, self.popups, self.chat, self.adhoc):
+        for part in (self.roster, self.users, self.chat, self.adhoc):
             part.wire()
-        self.xmpp.add_event_handler("session_start", self.users.forget)
         self.xmpp.plugin["xep_0054"].api.register(self._vcard, "get_vcard")
         self.xmpp.plugin["xep_0030"].api.register(self._disco_info, "get_info")
         self.xmpp.start()
@@ -134,27 +155,48 @@ class XmppGateway:
             info.add_feature(feature)
         return info
 
-    # -- helpers the parts share -------------------------------------------------------------
+    # -- IQ handlers plugins add (hooks.on_iq) ------------------------------------------------
 
-    def is_online(self, user: UserConfig) -> bool:
-        """Worth sending a live notification: online, or presence unknown (the server decides)."""
-        return self.users.is_online(user) is not False
+    def add_iq_handler(self, namespace: str, handler: IqHandler) -> None:
+        def received(iq: Iq) -> None:
+            if iq["to"].domain == self.jids.domain:
+                task = asyncio.ensure_future(self._answer(iq, namespace, handler))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    def send_chat(
-        self, user: UserConfig, body: str, *, transient: bool = False, frm: JID | str | None = None
-    ) -> None:
-        """A chat message to a user's own account (popups, notifications, replies)."""
-        if user.jid is None or not self.xmpp.online.is_set():
-            return
-        # Written as prepared XML: a popup is on the path from the PBX's ringing
-        # event to the user's screen, and slixmpp's stanza objects cost more than
-        # the rest of that path together. Text is escaped and stripped of what
-        # XML forbids (caller names come from strangers).
-        # A popup is stale a minute later: not for the archive or other devices' history.
-        hints = NO_STORE_HINTS if transient else ""
-        sender = xml_attr(str(frm or self.jids.domain))
-        self.xmpp.send_raw(
-            f"<message from='{sender}' to='{xml_attr(user.jid)}' type='chat'"
-            f" id='{self.xmpp.new_id()}'><body>{xml_text(body)}</body>{hints}"
-            "<request xmlns='urn:xmpp:receipts'/></message>"
+        self.xmpp.register_handler(Callback(f"ctibot iq {namespace}", _IqIn(namespace), received))
+
+    async def _answer(self, iq: Iq, namespace: str, handler: IqHandler) -> None:
+        payload = next(c for c in iq.xml if c.tag.startswith(f"{{{namespace}}}"))
+        request = IqRequest(
+            sender=str(iq["from"]),
+            user=self.jids.sender(iq["from"]),
+            local=iq["to"].user,
+            type=iq["type"],
+            payload=payload,
         )
+        try:
+            result = handler(request)
+            if inspect.isawaitable(result):
+                result = await result
+        except IqRefused as refused:
+            reply = iq.reply(clear=True)
+            reply["error"]["condition"] = refused.condition
+            reply["error"]["type"] = "modify" if refused.condition != "forbidden" else "auth"
+            if refused.text:
+                reply["error"]["text"] = refused.text
+            reply["type"] = "error"
+            reply.send()
+            return
+        except Exception:
+            log.exception("XMPP: IQ handler for %s failed", namespace)
+            reply = iq.reply(clear=True)
+            reply["error"]["condition"] = "internal-server-error"
+            reply["error"]["type"] = "wait"
+            reply["type"] = "error"
+            reply.send()
+            return
+        reply = iq.reply(clear=True)
+        if result:
+            reply.append(ET.fromstring(result))
+        reply.send()
