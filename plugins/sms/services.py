@@ -271,7 +271,7 @@ class SmsService:
         frm = self.inbound_sender(sender)
         ours = self.number(to)
         if not isinstance(text, str) or len(text) > MAX_INBOUND:
-            raise BadArgument("sms.error.empty")
+            raise BadArgument("error.bad_argument")
         body = _CONTROL.sub("", text.replace("\r\n", "\n"))
         owner_name = self.numbers.get(ours)
         owner = self.ctx.config.user_by_name(owner_name) if owner_name else None

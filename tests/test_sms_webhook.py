@@ -1,0 +1,131 @@
+"""The inbound SMS webhook on ctibot's HTTP shell (Quart on Hypercorn), over real HTTP.
+
+403 without the secret, 400 for a malformed body, 202 for a number nobody owns:
+nothing delivered in any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+from test_sms import BOB, DOMAIN, Hooks, context
+
+from ctibot.http import HttpShell
+from ctibot.plugins.sms import plugin
+from ctibot.plugins.sms.services import SmsService
+from ctibot.store import Store
+
+SECRET = "w3bh00k-secret"
+URL = "/sms/inbound"
+
+
+@pytest_asyncio.fixture
+async def store() -> AsyncIterator[Store]:
+    st = await Store.open(":memory:")
+    await st.migrate_plugin("sms", plugin.migrations)
+    yield st
+    await st.close()
+
+
+@pytest_asyncio.fixture
+async def web(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Hooks, SmsService]]:
+    hooks = Hooks()
+    settings = {"numbers": {"+390212345678": "bob"}, "webhook_secret": SECRET}
+    service = SmsService(context(store, settings, xmpp=hooks))
+    shell = HttpShell("127.0.0.1:0")
+    assert plugin.routes is not None
+    plugin.routes(shell, service)
+    await shell.start()
+    async with httpx.AsyncClient(base_url=shell.url, trust_env=False, timeout=5) as client:
+        yield client, hooks, service
+    await shell.stop()
+    await service.aclose()
+
+
+async def test_inbound_sms_reaches_bob_from_the_senders_jid(web) -> None:
+    client, hooks, service = web
+    answer = await client.post(
+        URL,
+        json={"from": "+393331234567", "to": "+390212345678", "text": "Richiamami <b>&</b>"},
+        headers={"X-Ctibot-Secret": SECRET},
+    )
+    assert answer.status_code == 200 and answer.json() == {"status": "delivered"}
+    [msg] = hooks.sent
+    assert (msg.user, msg.frm, msg.body) == (
+        "bob",
+        f"+393331234567@{DOMAIN}",
+        "Richiamami <b>&</b>",
+    )
+    [row] = await service.history(BOB)
+    assert (row.direction, row.status) == ("in", "received")
+
+
+async def test_twilio_style_form_with_the_secret_in_the_url(web) -> None:
+    client, hooks, _ = web
+    answer = await client.post(
+        f"{URL}?secret={SECRET}",
+        data={"From": "+393331234567", "To": "+390212345678", "Body": "ciao"},
+    )
+    assert answer.status_code == 200
+    assert [m.body for m in hooks.sent] == ["ciao"]
+
+
+async def test_no_or_wrong_secret_is_403_and_nothing_delivered(web) -> None:
+    client, hooks, service = web
+    body = {"from": "+393331234567", "to": "+390212345678", "text": "x"}
+    for headers in ({}, {"X-Ctibot-Secret": "wrong"}, {"X-Ctibot-Secret": SECRET + "x"}):
+        assert (await client.post(URL, json=body, headers=headers)).status_code == 403
+    assert (await client.post(f"{URL}?secret=nope", json=body)).status_code == 403
+    assert (await client.get(URL, headers={"X-Ctibot-Secret": SECRET})).status_code == 405
+    assert hooks.sent == [] and await service.store.count() == 0
+
+
+async def test_no_secret_configured_refuses_everyone(store: Store) -> None:
+    service = SmsService(context(store, {"numbers": {"+390212345678": "bob"}}))
+    shell = HttpShell("127.0.0.1:0")
+    plugin.routes(shell, service)  # type: ignore[misc]
+    await shell.start()
+    async with httpx.AsyncClient(base_url=shell.url, trust_env=False) as client:
+        answer = await client.post(
+            URL,
+            json={"from": "+393331234567", "to": "+390212345678", "text": "x"},
+            headers={"X-Ctibot-Secret": ""},
+        )
+    await shell.stop()
+    assert answer.status_code == 403
+
+
+async def test_malformed_bodies_are_400(web) -> None:
+    client, hooks, service = web
+    auth = {"X-Ctibot-Secret": SECRET}
+    bodies = [
+        {"content": b"{not json", "headers": {**auth, "Content-Type": "application/json"}},
+        {"json": ["+393331234567", "+390212345678", "x"], "headers": auth},
+        {"json": {"from": "+393331234567", "to": "+390212345678"}, "headers": auth},
+        {"json": {"from": 3933312345, "to": "+390212345678", "text": "x"}, "headers": auth},
+        {"json": {"from": "+39333\r\n1234", "to": "+390212345678", "text": "x"}, "headers": auth},
+        {"json": {"from": "+393331234567", "to": "02&x", "text": "x"}, "headers": auth},
+        {
+            "json": {"from": "+393331234567", "to": "+390212345678", "text": "x" * 20_000},
+            "headers": auth,
+        },
+        {"content": b"\xff\xfe", "headers": auth},
+    ]
+    for kwargs in bodies:
+        answer = await client.post(URL, **kwargs)
+        assert answer.status_code == 400, kwargs
+    assert hooks.sent == [] and await service.store.count() == 0
+
+
+async def test_unknown_receiving_number_is_202_logged_and_dropped(web, caplog) -> None:
+    client, hooks, service = web
+    answer = await client.post(
+        URL,
+        json={"from": "+393331234567", "to": "+390299999999", "text": "hi"},
+        headers={"X-Ctibot-Secret": SECRET},
+    )
+    assert answer.status_code == 202
+    assert hooks.sent == [] and await service.store.count() == 0
+    assert any("no user owns" in r.getMessage() for r in caplog.records)
