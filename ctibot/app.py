@@ -1,24 +1,32 @@
-"""The running ctibot: wires config, PBX state, AMI client, event bus, store and surfaces."""
+"""The running ctibot: wires config, PBX state, AMI client, bus, store, plugins and surfaces."""
 
 from __future__ import annotations
 
 import logging
-from typing import IO
+from typing import IO, Any
 
 from ctibot.bus import EventBus
+from ctibot.commands.base import Registry
 from ctibot.config import Config
-from ctibot.http import HttpShell
+from ctibot.loader import Plugins
 from ctibot.pbx import events as ev
 from ctibot.pbx.ami import AmiClient
 from ctibot.pbx.state import PbxState
-from ctibot.services import Services
+from ctibot.services.registry import ServiceRegistry
 from ctibot.store import Store
 
 log = logging.getLogger("ctibot")
 
 
 class CtiApp:
-    """One ctibot instance: everything shares one asyncio loop."""
+    """One ctibot instance: everything shares one asyncio loop.
+
+    The plugins are loaded at once (their services and commands, without a database):
+    ``app.services`` is the registry by plugin name, ``app.commands`` the commands of
+    the enabled plugins. ``start`` then opens the store and runs the plugins'
+    migrations, builds the XMPP gateway and the HTTP shell, runs the plugins' setups
+    (with ``xmpp`` = the gateway's hooks) and connects to the PBX.
+    """
 
     def __init__(
         self, config: Config, *, record: IO[bytes] | None = None, database: bool = True
@@ -28,17 +36,25 @@ class CtiApp:
         self.state = PbxState(config.layout())
         self.ami = AmiClient(config.pbx, self.state, self.bus, record=record)
         self.store: Store | None = None
-        self.services = Services(config, self.state, self.ami, publish=self.bus.publish_all)
-        self.xmpp = None
-        # The HTTP shell exists from the start so that plugins can add routes before it serves.
-        self.http = HttpShell(config.web.listen) if config.web is not None else None
+        self.plugins = Plugins(
+            config,
+            pbx=self.state,
+            ami=self.ami,
+            bus=self.bus,
+            publish=self.bus.publish_all,
+            database=database,
+        )
+        self.services: ServiceRegistry = self.plugins.services
+        self.commands: Registry = self.plugins.commands
+        self.xmpp: Any = None
+        self.http: Any = None
         self._database = database
 
     async def start(self) -> None:
         """Open the database, start the surfaces, connect to the PBX (it reconnects by itself)."""
         if self._database:
             self.store = await Store.open(self.config.database.path)
-            self.services.history = self.store
+            await self.plugins.migrate(self.store)
             self.bus.subscribe(self._keep_call, ev.CallEnded)
         if self.config.xmpp is not None and self.store is not None:
             from ctibot.xmpp.gateway import XmppGateway
@@ -51,13 +67,24 @@ class CtiApp:
                 self.store,
                 lambda: self.ami.connected,
             )
-            await self.xmpp.start()
+            self.plugins.attach_xmpp(getattr(self.xmpp, "hooks", None))
+        web = getattr(self.config, "web", None)
+        if web is not None and self._database:
+            from ctibot.http.shell import HttpShell
+
+            self.http = HttpShell(web.listen)
+            self.plugins.add_routes(self.http)
+        if self._database:
+            await self.plugins.setup()
         if self.http is not None:
             await self.http.start()
+        if self.xmpp is not None:
+            await self.xmpp.start()
         self.ami.start()
 
     async def stop(self) -> None:
         """Disconnect cleanly."""
+        await self.plugins.teardown()
         if self.http is not None:
             await self.http.stop()
         if self.xmpp is not None:

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctibot.i18n import LANGUAGES
 from ctibot.pbx.layout import PbxLayout, TrunkSpec
-from ctibot.permissions import DEFAULT_PROFILE, DEFAULT_PROFILES, PERMISSIONS
+from ctibot.permissions import DEFAULT_PROFILE, default_profiles, permission_table
 
 SECRET_ENV = "CTIBOT_PBX_SECRET"
 XMPP_SECRET_ENV = "CTIBOT_XMPP_SECRET"
-LANGUAGES = ("en", "it")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -95,6 +95,24 @@ class WebConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginsConfig:
+    """``[plugins]``: which plugins are switched off, and each one's ``[plugins.<name>]`` table.
+
+    The tables are kept as written: each plugin validates its own (the loader reports a
+    table that does not fit, naming the file and the key, as for the rest of the file).
+    """
+
+    disabled: tuple[str, ...] = ()
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def table(self, name: str) -> dict[str, Any]:
+        return self.settings.get(name, {})
+
+    def is_disabled(self, name: str) -> bool:
+        return name in self.disabled or self.table(name).get("enabled") is False
+
+
+@dataclass(frozen=True, slots=True)
 class UserConfig:
     """A person: login name, full name, the extensions (phones) they own."""
 
@@ -124,7 +142,8 @@ class Config:
     users: tuple[UserConfig, ...]
     xmpp: XmppConfig | None = None
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
-    profiles: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
+    profiles: dict[str, frozenset[str]] = field(default_factory=default_profiles)
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
     web: WebConfig | None = None  # None: no [web] section, no HTTP server
 
     def layout(self) -> PbxLayout:
@@ -429,7 +448,8 @@ def _load_users(path: Path, tables: Any) -> tuple[UserConfig, ...]:
 
 
 #: Sections that later parts of ctibot read; accepted here and validated by their owners.
-RESERVED_SECTIONS = frozenset({"web", "auth", "plugins", "ldap", "sms", "mail", "demo"})
+RESERVED_SECTIONS = frozenset({"web", "auth", "ldap", "sms", "mail", "demo"})
+_PLUGIN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def _load_xmpp(path: Path, table: Any) -> XmppConfig:
@@ -496,23 +516,55 @@ def _load_database(path: Path, table: Any) -> DatabaseConfig:
 
 
 def _load_profiles(path: Path, table: Any) -> dict[str, frozenset[str]]:
-    profiles = dict(DEFAULT_PROFILES)
+    """The default profiles, then those the file defines (which replace a default one).
+
+    A profile may name the permission of any plugin ctibot knows, enabled or not.
+    """
+    profiles = default_profiles()
     if table is None:
         return profiles
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path}: [profiles]: expected tables such as [profiles.user]")
-    known = ", ".join(sorted(PERMISSIONS))
+    permissions = permission_table()
+    known = ", ".join(sorted(permissions))
     for name, body in table.items():
         s = _Section(path, f"[profiles.{name}]", body)
         if not _USERNAME.match(name):
             raise ConfigError(f"{path}: [profiles.{name}]: a profile name is lowercase letters")
         perms = s.get("permissions", list, f"a list of permissions among: {known}")
         for perm in perms:
-            if perm not in PERMISSIONS:
+            if perm not in permissions and not _unknown_plugins():
                 raise s.error("permissions", f"permissions among: {known}", perm)
         s.finish()
         profiles[name] = frozenset(perms)
     return profiles
+
+
+def _unknown_plugins() -> bool:
+    """Did a plugin fail to import (so its permissions are not known)?"""
+    from ctibot import loader
+
+    return any(found.plugin is None for found in loader.discover())
+
+
+def _load_plugins(path: Path, table: Any) -> PluginsConfig:
+    s = _Section(path, "[plugins]", table)
+    expected = 'a list of plugin names, e.g. ["sms"]'
+    disabled = s.strings("disabled", expected, _PLUGIN, ())
+    settings: dict[str, dict[str, Any]] = {}
+    for key, value in s.table.items():
+        if key == "disabled":
+            continue
+        s.used.add(key)
+        if not _PLUGIN.match(str(key)):
+            raise s.error(str(key), "a plugin's name (lowercase letters, digits, _)", key)
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{path}: [plugins].{key}: expected a [plugins.{key}] table, got {value!r}"[:200]
+            )
+        settings[str(key)] = dict(value)
+    s.finish()
+    return PluginsConfig(disabled, settings)
 
 
 def parse_config(text: str, path: Path | str = "<config>") -> Config:
@@ -524,7 +576,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     for key in data:
         if (
-            key not in ("pbx", "users", "xmpp", "database", "profiles")
+            key not in ("pbx", "users", "xmpp", "database", "profiles", "plugins")
             and key not in RESERVED_SECTIONS
         ):
             raise ConfigError(f"{path}: unknown section [{key}]")
@@ -550,6 +602,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     profiles = _load_profiles(path, data.get("profiles"))
     xmpp = _load_xmpp(path, data["xmpp"]) if "xmpp" in data else None
     database = _load_database(path, data.get("database", {}))
+    plugins = _load_plugins(path, data.get("plugins", {}))
     web = _load_web(path, data["web"]) if "web" in data else None
     jids: dict[str, str] = {}
     device_owner: dict[str, str] = {}
@@ -581,6 +634,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
         database=database,
         profiles=profiles,
         web=web,
+        plugins=plugins,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+_PLUGIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def record_dict(record: CallRecord) -> dict[str, Any]:
     """A call record as JSON-ready data (``from`` spelled as in the snapshot)."""
     data = {k: getattr(record, k) for k in record.__dataclass_fields__}
@@ -86,6 +90,47 @@ class Store:
             await self.db.executescript(
                 f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
+
+    async def migrate_plugin(self, plugin: str, migrations: tuple[str, ...]) -> list[int]:
+        """Run a plugin's migrations not yet applied (versions 1, 2, … in order), each once in
+        its own transaction; the versions applied now. A failing one is rolled back and raised.
+        """
+        if not _PLUGIN_NAME.fullmatch(plugin):
+            raise ValueError(f"not a plugin name: {plugin!r}")
+        await self.db.execute(
+            "CREATE TABLE IF NOT EXISTS plugin_migrations (plugin TEXT NOT NULL, "
+            "version INTEGER NOT NULL, applied REAL NOT NULL, PRIMARY KEY (plugin, version))"
+        )
+        await self.db.commit()
+        async with self.db.execute(
+            "SELECT version FROM plugin_migrations WHERE plugin = ?", (plugin,)
+        ) as cursor:
+            done = {row[0] for row in await cursor.fetchall()}
+        applied: list[int] = []
+        for version, script in enumerate(migrations, start=1):
+            if version in done:
+                continue
+            try:
+                await self.db.executescript(
+                    f"BEGIN;\n{script}\n;INSERT INTO plugin_migrations VALUES "
+                    f"('{plugin}', {version}, {time.time()!r});\nCOMMIT;"
+                )
+            except Exception:
+                if self.db.in_transaction:
+                    await self.db.rollback()
+                raise
+            applied.append(version)
+        return applied
+
+    async def plugin_versions(self) -> dict[str, int]:
+        """The last migration applied, per plugin."""
+        try:
+            async with self.db.execute(
+                "SELECT plugin, MAX(version) FROM plugin_migrations GROUP BY plugin"
+            ) as cursor:
+                return {row[0]: row[1] for row in await cursor.fetchall()}
+        except aiosqlite.OperationalError:
+            return {}
 
     # -- presence subscriptions ------------------------------------------------------
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from test_services_fixtures import USERS, Office, office, office_config, pbx
 
 from ctibot.commands import adhoc_commands_for, form_for, run_form
+from ctibot.loader import load_services
 
 __all__ = ["office", "pbx"]  # fixtures
 USER = {u.name: u for u in USERS}
+#: The commands of the plugins that today's features moved into.
+registry = load_services(
+    office_config(), None, None, only=("calls", "phone", "queues", "info")
+).commands
 
 
 def fields(form):
@@ -16,32 +21,35 @@ def fields(form):
 
 def test_the_ad_hoc_list_follows_permissions() -> None:
     config = office_config()
-    assert [c.name for c in adhoc_commands_for(config, USER["alice"])] == [
+    assert [c.name for c in adhoc_commands_for(config, USER["alice"], registry)] == [
         "call",
         "dnd",
         "forward",
         "queue",
         "status",
     ]
-    assert [c.name for c in adhoc_commands_for(config, USER["dave"])] == ["call", "status"]
-    assert form_for("status", USER["bob"]).title == "Il mio stato"
-    assert form_for("status", USER["bob"]).fields == ()
+    assert [c.name for c in adhoc_commands_for(config, USER["dave"], registry)] == [
+        "call",
+        "status",
+    ]
+    assert form_for("status", USER["bob"], registry=registry).title == "Il mio stato"
+    assert form_for("status", USER["bob"], registry=registry).fields == ()
 
 
 def test_forms_are_plain_descriptions_in_the_users_language() -> None:
-    call = form_for("call", USER["bob"])
+    call = form_for("call", USER["bob"], registry=registry)
     assert (call.node, call.title) == ("call", "Fai una chiamata")
     (destination,) = call.fields
     assert destination.type == "text-single" and destination.required
     assert destination.label == "Numero, contatto o utente"
     as_dict = call.as_dict()
     assert as_dict["fields"][0]["var"] == "destination" and as_dict["fields"][0]["options"] == []
-    forward = fields(form_for("forward", USER["alice"]))
+    forward = fields(form_for("forward", USER["alice"], registry=registry))
     assert forward["kind"].type == "list-single"
     assert [v for v, _ in forward["kind"].options] == ["unconditional", "busy", "noanswer"]
     # alice has no mobile: the form does not offer it
     assert [v for v, _ in forward["destination"].options] == ["off", "voicemail", "number"]
-    carol = fields(form_for("forward", USER["carol"], "it"))
+    carol = fields(form_for("forward", USER["carol"], "it", registry=registry))
     assert ("mobile", "il mio cellulare +393331234567") in carol["destination"].options
     assert carol["timeout"].type == "text-single"
 
@@ -133,7 +141,7 @@ async def test_bad_submissions_get_a_short_answer_and_nothing_is_sent(office: Of
 
 async def test_forward_form_starts_from_the_current_forward(office: Office) -> None:
     carol = office.users["carol"]
-    await office.services.set_forward(carol, "unconditional", "0698765432")
+    await office.services.phone.set_forward(carol, "unconditional", "0698765432")
     form = fields(form_for("forward", carol, services=office.services))
     assert (form["destination"].default, form["number"].default) == ("number", "0698765432")
     status = await run_form(office.services, carol, "status", {})

@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_services_fixtures import USERS, office_config
 
-from ctibot.commands import RateLimiter, Verdict, dispatch, parse, registry
-from ctibot.commands.i18n import translate
+from ctibot.commands import RateLimiter, Verdict, dispatch, parse
 from ctibot.demo.server import DemoPbx
+from ctibot.i18n import translate
+from ctibot.loader import Plugins
 from ctibot.pbx.state import PbxState
 from ctibot.pbx.validate import frame_check
-from ctibot.services import Services
+from ctibot.services import load_services
 
 from harness import Harness
 
@@ -57,6 +58,9 @@ async def _busy_office_state() -> PbxState:
 def busy_state() -> PbxState:
     return asyncio.run(_busy_office_state())
 
+
+#: The commands of the bundled plugins, as the default configuration enables them.
+registry = Plugins(office_config(), pbx=None, ami=None).commands
 
 AMI_INJECTIONS = [
     "call 202\r\nAction: Command\r\nCommand: core restart now",
@@ -102,8 +106,8 @@ TRACE_MARKS = ("Traceback", 'File "', "Error:", "Exception", "ctibot.")
 @given(body=bodies, who=st.sampled_from(["alice", "bob", "carol", "dave"]))
 def test_any_body_gets_a_short_answer_or_none(busy_state: PbxState, body: str, who: str) -> None:
     ami = FakeAmi()
-    services = Services(office_config(), busy_state, ami)
-    services.park_confirm = 0.0
+    services = load_services(office_config(), busy_state, ami)
+    services.calls.park_confirm = 0.0
     user = USER[who]
     loop = asyncio.new_event_loop()
     try:
@@ -113,7 +117,7 @@ def test_any_body_gets_a_short_answer_or_none(busy_state: PbxState, body: str, w
     if reply is None:
         assert not body.strip()
         return
-    parsed = parse(body, user.language)
+    parsed = parse(body, user.language, registry)
     limit = 2000 if isinstance(parsed, tuple) and parsed[0].name == "help" else 500
     assert 0 < len(reply) < limit, (body[:80], reply)
     # A reply may echo the user's words, never a traceback's.
@@ -125,7 +129,7 @@ def test_any_body_gets_a_short_answer_or_none(busy_state: PbxState, body: str, w
 
 async def test_injections_never_reach_the_pbx_as_extra_headers(busy_state: PbxState) -> None:
     ami = FakeAmi()
-    services = Services(office_config(), busy_state, ami)
+    services = load_services(office_config(), busy_state, ami)
     for body in AMI_INJECTIONS:
         reply = await dispatch(services, USER["carol"], body)
         assert reply is not None and len(reply) < 500
@@ -170,7 +174,7 @@ def test_rate_limiter_memory_stays_bounded() -> None:
 
 async def test_a_flooding_user_is_told_to_slow_down_once(busy_state: PbxState) -> None:
     ami = FakeAmi()
-    services = Services(office_config(), busy_state, ami)
+    services = load_services(office_config(), busy_state, ami)
     limiter = RateLimiter(limit=5, window=60.0)
     replies = [
         await dispatch(services, USER["bob"], "chisono", limiter=limiter, sender="bob@example.com")

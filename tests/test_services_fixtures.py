@@ -13,7 +13,7 @@ from ctibot.config import Config, PbxConfig, UserConfig
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx.validate import frame_check
 from ctibot.permissions import DEFAULT_PROFILES
-from ctibot.services import Services
+from ctibot.services import Services, load_services
 
 from harness import Harness, pbx
 
@@ -90,6 +90,6 @@ async def office(pbx: DemoPbx) -> AsyncIterator[Office]:
     await harness.client.wait_ready(5)
     ami = RecordingSender(harness.client)
     config = office_config(harness.config)
-    services = Services(config, harness.state, ami)
+    services = load_services(config, harness.state, ami)
     yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
     await harness.client.stop()

@@ -8,7 +8,7 @@ import pytest
 from test_services_fixtures import Office, office, pbx
 
 from ctibot.commands import dispatch
-from ctibot.xmpp.presence import PresenceView
+from ctibot.plugins.presence.view import PresenceView
 
 from harness import ring_forever
 
@@ -23,7 +23,7 @@ async def test_an_outgoing_call_names_the_colleague_like_an_incoming_one(office:
     alice = office.users["alice"]
     office.pbx.phone("201").answer_after = 0.5
     office.pbx.phone("202").answer_after = 0.5
-    await office.services.call(alice, "bob")
+    await office.services.calls.call(alice, "bob")
     await office.until(lambda: bridged(office, "202"))
     status = await dispatch(office.services, alice, "status") or ""
     assert "On a call with Bob Brown (202) on 201" in status
@@ -38,15 +38,15 @@ async def test_an_outgoing_call_names_the_colleague_like_an_incoming_one(office:
 async def test_an_outbound_call_never_names_the_caller_as_the_far_party(office: Office) -> None:
     alice, carol = office.users["alice"], office.users["carol"]
     office.pbx.phone("201").answer_after = 0.5
-    await office.services.call(alice, "0612345678")
+    await office.services.calls.call(alice, "0612345678")
     state = office.harness.state
     await office.until(lambda: any(ch.trunk and ch.bridge for ch in state.channels.values()))
-    presence = office.services.presence_of(alice)
+    presence = office.services.info.presence_of(alice)
     assert presence.talking_with == "0612345678"
     assert [c.party_name for c in presence.calls] == [None]
     who = await dispatch(office.services, carol, "who alice")
     assert who == "Alice Anders (201): on the phone with 0612345678"
-    view = PresenceView(office.services)
+    view = PresenceView(office.services.info)
     shown = view.of_extensions(["201"], "en")
     assert shown.status.startswith("On a call with 0612345678 since"), shown
     assert "Alice" not in shown.status
@@ -59,7 +59,7 @@ async def test_a_forwarded_call_is_between_bob_and_carol_with_no_cf_tag(office: 
     ring_forever(office.pbx, "203")
     office.pbx.phone("202").answer_after = 0.5
     office.pbx.call("202", "201")
-    view = PresenceView(office.services)
+    view = PresenceView(office.services.info)
     state = office.harness.state
     await office.until(
         lambda: any(ch.extension == "203" and ch.state != 6 for ch in state.channels.values())
@@ -85,10 +85,10 @@ async def test_a_parked_call_picked_up_is_named(office: Office) -> None:
     alice, carol = office.users["alice"], office.users["carol"]
     office.pbx.phone("201").answer_after = 0.5
     office.pbx.phone("202").answer_after = 0.5
-    await office.services.call(alice, "202")
+    await office.services.calls.call(alice, "202")
     await office.until(lambda: bridged(office, "202"))
-    office.services.park_confirm = 10.0
-    parked = await office.services.park(alice)
+    office.services.calls.park_confirm = 10.0
+    parked = await office.services.calls.park(alice)
     assert parked.destination
     reply = await dispatch(office.services, carol, f"pickup {parked.destination}")
     assert reply == (
@@ -101,7 +101,7 @@ async def test_forwarded_to_a_colleague_shows_their_name(office: Office) -> None
     assert await dispatch(office.services, bob, "inoltro carol") == (
         "Le chiamate ora sono inoltrate sempre verso Carol Clark (203)."
     )
-    view = PresenceView(office.services)
+    view = PresenceView(office.services.info)
     await office.until(lambda: view.of_extensions(["202"], "en").show == "away")
     assert view.of_extensions(["202"], "en").status == "Forwarded to Carol Clark (203)"
     status = await dispatch(office.services, bob, "stato") or ""
@@ -115,7 +115,7 @@ async def test_listening_in_names_the_colleague(office: Office) -> None:
     )
     office.pbx.phone("201").answer_after = 0.5
     office.pbx.phone("202").answer_after = 0.5
-    await office.services.call(alice, "202")
+    await office.services.calls.call(alice, "202")
     await office.until(lambda: bridged(office, "202"))
     assert await dispatch(office.services, carol, "spy bob") == (
         "Your phone rings: then you hear Bob Brown (202)'s call."
@@ -156,7 +156,7 @@ def test_a_forwarded_call_on_the_real_asterisk_names_both_parties() -> None:
     from ctibot.pbx.framing import AmiFramer
     from ctibot.pbx.layout import LAB_LAYOUT
     from ctibot.pbx.state import PbxState
-    from ctibot.services import Services
+    from ctibot.services import load_services
 
     class Offline:
         connected = False
@@ -170,20 +170,22 @@ def test_a_forwarded_call_on_the_real_asterisk_names_both_parties() -> None:
         UserConfig("eve", "Eve Evans", ("205",)),
     )
     state = PbxState.for_replay(LAB_LAYOUT)
-    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline())
-    view = PresenceView(services)
+    services = load_services(
+        Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline()
+    )
+    view = PresenceView(services.info)
     seen: dict[str, set[str]] = {"204": set(), "205": set()}
     both = False
     for msg in AmiFramer().feed(capture_bytes("dnd_and_cf_astdb")):
         state.apply(msg)
         for ext in seen:
-            presence = services.presence_of_extension(ext)
+            presence = services.info.presence_of_extension(ext)
             if presence.talking_with:
                 seen[ext].add(presence.talking_with)
             assert "CF:" not in view.of_extensions([ext], "en").status
         both = both or (
-            services.presence_of_extension("204").talking_with == "Eve Evans (205)"
-            and services.presence_of_extension("205").talking_with == "Dave Davis (204)"
+            services.info.presence_of_extension("204").talking_with == "Eve Evans (205)"
+            and services.info.presence_of_extension("205").talking_with == "Dave Davis (204)"
         )
     assert both  # at some moment each shows the other, in the one naming rule
     assert seen == {"204": {"Eve Evans (205)"}, "205": {"Dave Davis (204)"}}
@@ -224,7 +226,7 @@ def test_on_the_real_asterisk_nobody_talks_with_themselves(capture: str) -> None
     from ctibot.pbx.framing import AmiFramer
     from ctibot.pbx.layout import LAB_LAYOUT
     from ctibot.pbx.state import PbxState
-    from ctibot.services import Services
+    from ctibot.services import load_services
 
     class Offline:
         connected = False
@@ -234,8 +236,10 @@ def test_on_the_real_asterisk_nobody_talks_with_themselves(capture: str) -> None
 
     users = tuple(UserConfig(n, f, (e,)) for n, f, e in LAB_USERS)
     state = PbxState.for_replay(LAB_LAYOUT)
-    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline())
-    view = PresenceView(services)
+    services = load_services(
+        Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline()
+    )
+    view = PresenceView(services.info)
     named = 0
     for msg in AmiFramer().feed(capture_bytes(capture)):
         state.apply(msg)
@@ -243,7 +247,7 @@ def test_on_the_real_asterisk_nobody_talks_with_themselves(capture: str) -> None
             continue
         for user in users:
             (ext,) = user.extensions
-            presence = services.presence_of(user)
+            presence = services.info.presence_of(user)
             for call in presence.calls:
                 assert call.party_name != user.fullname or call.party == ext, (msg, call)
                 assert call.party_name is None or "CF:" not in call.party_name
@@ -263,11 +267,13 @@ def test_in_a_conference_nobody_is_shown_talking_with_one_participant() -> None:
     from ctibot.pbx.framing import AmiFramer
     from ctibot.pbx.layout import LAB_LAYOUT
     from ctibot.pbx.state import PbxState
-    from ctibot.services import Services
+    from ctibot.services import load_services
 
     users = tuple(UserConfig(n, f, (e,)) for n, f, e in LAB_USERS[:3])
     state = PbxState.for_replay(LAB_LAYOUT)
-    services = Services(Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, object())
+    services = load_services(
+        Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, object()
+    )
     people = {u.fullname for u in users}
     checked = 0
     for msg in AmiFramer().feed(capture_bytes("conference")):
@@ -276,7 +282,7 @@ def test_in_a_conference_nobody_is_shown_talking_with_one_participant() -> None:
         if not any(bridges.count(b) >= 3 for b in bridges):
             continue
         for user in users:
-            talking = services.presence_of(user).talking_with
+            talking = services.info.presence_of(user).talking_with
             assert not any(name in (talking or "") for name in people), (user.name, talking)
             checked += 1
     assert checked
@@ -287,8 +293,8 @@ async def test_a_click_to_call_ringing_the_callers_phone_says_whom_it_calls(
 ) -> None:
     alice = office.users["alice"]
     ring_forever(office.pbx, "201")
-    await office.services.call(alice, "bob")
-    view = PresenceView(office.services)
+    await office.services.calls.call(alice, "bob")
+    view = PresenceView(office.services.info)
     await office.until(lambda: view.of_extensions(["201"], "en").show == "away")
     assert view.of_extensions(["201"], "en").status == "Ringing: calling Bob Brown (202)"
     assert view.of_extensions(["201"], "it").status == "Squilla: chiamata verso Bob Brown (202)"

@@ -40,7 +40,7 @@ async def test_alice_cannot_transfer_bob_to_bob_and_is_told_why(office: Office) 
     await bob_calls_alice(office)
     for target in ("bob", "202", "Bob Brown"):
         with pytest.raises(BadArgument) as refused:
-            await office.services.transfer(alice, target)
+            await office.services.calls.transfer(alice, target)
         assert refused.value.key == "error.transfer_to_peer"
         assert refused.value.params["party"] == "Bob Brown (202)"
     reply = await dispatch(office.services, alice, "transfer bob")
@@ -59,7 +59,7 @@ async def test_alice_cannot_transfer_a_call_to_herself(office: Office) -> None:
     await bob_calls_alice(office)
     for target in ("alice", "201"):
         with pytest.raises(BadArgument) as refused:
-            await office.services.transfer(alice, target)
+            await office.services.calls.transfer(alice, target)
         assert refused.value.key == "error.transfer_self"
     bob = replace(office.users["alice"], language="it")
     reply = await dispatch(office.services, bob, "trasferisci alice")
@@ -71,7 +71,7 @@ async def test_nobody_can_call_themselves_by_name_or_number(office: Office) -> N
     alice = office.users["alice"]
     for target in ("alice", "201", "Alice Anders"):
         with pytest.raises(BadArgument) as refused:
-            await office.services.call(alice, target)
+            await office.services.calls.call(alice, target)
         assert refused.value.key == "error.call_self"
     assert office.ami.of("Originate") == []
 
@@ -83,7 +83,7 @@ async def test_bob_calling_alice_on_dnd_is_told_at_once_in_italian(office: Offic
     alice, bob = office.users["alice"], office.users["bob"]
     ring_forever(office.pbx, "202")
     assert await dispatch(office.services, alice, "dnd on") == "Do not disturb is now on (201)."
-    placed = await office.services.call(bob, "alice")
+    placed = await office.services.calls.call(bob, "alice")
     assert placed.dnd == "voicemail"  # 201 has a mailbox: FreePBX's DND sends callers there
     reply = await dispatch(office.services, bob, "chiama alice")
     assert reply == (
@@ -105,7 +105,7 @@ async def test_dnd_without_a_mailbox_answers_busy_and_no_dnd_says_nothing(
     ring_forever(office.pbx, "202")
     reply = await dispatch(office.services, bob, "chiama alice")
     assert reply == "Chiamo Alice Anders (201): prima squilla il tuo telefono 202."
-    await office.services.set_dnd(alice, True)
+    await office.services.phone.set_dnd(alice, True)
     office.harness.state.mailboxes.pop("201", None)  # a phone with no voicemail box
     english = replace(bob, language="en")
     reply = await dispatch(office.services, english, "call 201")
@@ -120,7 +120,7 @@ async def test_a_number_longer_than_any_phone_number_is_refused(office: Office) 
     alice = office.users["alice"]
     for number in ("99999999999999999999999999", "06123456789012345", "+1 234 5678 9012 3456"):
         with pytest.raises(BadArgument) as refused:
-            await office.services.call(alice, number)
+            await office.services.calls.call(alice, number)
         assert refused.value.key == "error.number_too_long", number
     reply = await dispatch(office.services, alice, "call 99999999999999999999999999")
     assert reply == (
@@ -129,10 +129,10 @@ async def test_a_number_longer_than_any_phone_number_is_refused(office: Office) 
     assert office.ami.of("Originate") == []
     # The longest real ones still go: E.164's 15 digits, after "00" and the outside prefix.
     ring_forever(office.pbx, "201")
-    assert (await office.services.call(alice, "+123456789012345")).destination == (
+    assert (await office.services.calls.call(alice, "+123456789012345")).destination == (
         "00123456789012345"
     )
-    assert (await office.services.call(alice, "000123456789012345")).destination == (
+    assert (await office.services.calls.call(alice, "000123456789012345")).destination == (
         "000123456789012345"
     )
     assert len(office.ami.of("Originate")) == 2
@@ -141,12 +141,12 @@ async def test_a_number_longer_than_any_phone_number_is_refused(office: Office) 
 async def test_forward_and_transfer_to_an_impossible_number_are_refused(office: Office) -> None:
     alice = office.users["alice"]
     with pytest.raises(BadArgument) as refused:
-        await office.services.set_forward(alice, "unconditional", "1" * 30)
+        await office.services.phone.set_forward(alice, "unconditional", "1" * 30)
     assert refused.value.key == "error.number_too_long"
     assert office.ami.of("DBPut") == []
     await bob_calls_alice(office)
     with pytest.raises(BadArgument) as refused:
-        await office.services.transfer(alice, "9" * 20)
+        await office.services.calls.transfer(alice, "9" * 20)
     assert refused.value.key == "error.number_too_long"
     assert not any(office.ami.of(name) for name in TRANSFERS)
 
@@ -162,10 +162,10 @@ async def test_the_outside_prefix_is_configurable(office: Office) -> None:
     )
     alice = office.users["alice"]
     with pytest.raises(BadArgument) as refused:
-        await office.services.call(alice, "0" + "1" * 16)  # no 9 in front: 17 > 15 + 0
+        await office.services.calls.call(alice, "0" + "1" * 16)  # no 9 in front: 17 > 15 + 0
     assert refused.value.params["maximum"] == 15
     ring_forever(office.pbx, "201")
-    await office.services.call(alice, "9" + "1" * 15)  # the prefix, then 15 digits
+    await office.services.calls.call(alice, "9" + "1" * 15)  # the prefix, then 15 digits
     assert len(office.ami.of("Originate")) == 1
 
 
@@ -235,7 +235,7 @@ async def test_calls_are_newest_first_when_they_end_in_another_order(office: Off
     await office.until(lambda: len(state.recent_calls) == 1)
     office.pbx.hangup("203")
     await office.until(lambda: len(state.recent_calls) == 2)
-    lines = await office.services.recent_calls(carol)
+    lines = await office.services.info.recent_calls(carol)
     assert [line.party for line in lines] == ["202", "201"]
     reply = await dispatch(office.services, carol, "calls") or ""
     assert reply.index("Bob Brown (202)") < reply.index("Alice Anders (201)")
@@ -255,14 +255,14 @@ async def test_calls_with_equal_start_times_keep_the_later_call_first(office: Of
             ]
 
     office.services.history = History()
-    lines = await office.services.recent_calls(office.users["alice"])
+    lines = await office.services.info.recent_calls(office.users["alice"])
     assert [line.party for line in lines] == ["204", "203", "202", "205"]
 
 
 async def test_ringing_a_colleague_is_listed_as_them(office: Office) -> None:
     alice = office.users["alice"]
     ring_forever(office.pbx, "201", "202")
-    await office.services.call(alice, "202")
+    await office.services.calls.call(alice, "202")
     await office.until(lambda: office.harness.state.calls)
     assert not ringing_at(office.harness.state, "202")  # alice's own phone is still ringing
     assert await dispatch(office.services, alice, "hangup") == (
@@ -290,7 +290,7 @@ def test_outside_prefix_is_read_from_the_configuration(tmp_path) -> None:
 async def test_transferring_to_a_colleague_on_dnd_says_what_the_pbx_does(office: Office) -> None:
     alice, carol = office.users["alice"], office.users["carol"]
     await bob_calls_alice(office)
-    await office.services.set_dnd(carol, True)
+    await office.services.phone.set_dnd(carol, True)
     reply = await dispatch(office.services, alice, "transfer carol")
     assert reply == (
         "Bob Brown (202) is being transferred to Carol Clark (203).\n"
@@ -306,7 +306,7 @@ async def test_a_click_to_call_recorded_to_the_callers_own_phone_lists_what_was_
     rang it first): the line shows what ctibot dialled, never the caller."""
     alice = office.users["alice"]
     ring_forever(office.pbx, "201")
-    await office.services.call(alice, "bob")
+    await office.services.calls.call(alice, "bob")
     now = office.harness.state.clock()
 
     class History:
@@ -314,7 +314,7 @@ async def test_a_click_to_call_recorded_to_the_callers_own_phone_lists_what_was_
             return [{"id": "1.1", "from": "201", "to": "201", "start": now, "answered": False}]
 
     office.services.history = History()
-    (line,) = await office.services.recent_calls(alice)
+    (line,) = await office.services.info.recent_calls(alice)
     assert (line.direction, line.party, line.party_name) == ("out", "202", "Bob Brown")
     reply = await dispatch(office.services, alice, "calls") or ""
     assert "to Bob Brown (202), no answer" in reply and "Alice" not in reply

@@ -7,7 +7,7 @@ from pathlib import Path
 from ctibot.config import Config, UserConfig
 from ctibot.demo.server import DemoPbx
 from ctibot.plugins.presence.view import Presence, PresenceView
-from ctibot.services import Services
+from ctibot.services import load_services
 
 from harness import Harness, ctibot, pbx
 
@@ -23,7 +23,7 @@ USERS = (
 
 def view(h: Harness) -> PresenceView:
     config = Config(path=Path("office.toml"), pbx=h.config, users=USERS)
-    return PresenceView(Services(config, h.state, h.client, publish=h.bus.publish_all))
+    return PresenceView(load_services(config, h.state, h.client, publish=h.bus.publish_all))
 
 
 async def test_idle_ringing_and_on_a_call(ctibot: Harness, pbx: DemoPbx) -> None:

@@ -1,8 +1,12 @@
-"""Commands declared once for chat and XEP-0050 ad-hoc; the chat parser; the rate limiter."""
+"""Commands declared once for chat and XEP-0050 ad-hoc; the chat parser; the rate limiter.
+
+The core brings ``help`` only: every other command belongs to a plugin, and each
+running ctibot has its own :class:`Registry` built from its enabled plugins
+(``services.commands``).
+"""
 
 from __future__ import annotations
 
-from ctibot.commands import builtin, info, settings  # noqa: F401 - registers the built-ins
 from ctibot.commands.base import (
     Arg,
     ArgError,
@@ -15,11 +19,9 @@ from ctibot.commands.base import (
     Registry,
     Reply,
     Table,
-    command,
-    registry,
     render,
 )
-from ctibot.commands.i18n import add_messages, translate
+from ctibot.commands.help import CORE_COMMANDS, Help, core_registry
 from ctibot.commands.parser import (
     ParseError,
     adhoc_commands_for,
@@ -30,8 +32,10 @@ from ctibot.commands.parser import (
     run_form,
 )
 from ctibot.commands.ratelimit import RateLimiter, Verdict
+from ctibot.i18n import add_messages, translate
 
 __all__ = [
+    "CORE_COMMANDS",
     "Arg",
     "ArgError",
     "Command",
@@ -39,6 +43,7 @@ __all__ = [
     "Field",
     "Form",
     "FormField",
+    "Help",
     "Lines",
     "ParseError",
     "RateLimiter",
@@ -48,12 +53,11 @@ __all__ = [
     "Verdict",
     "add_messages",
     "adhoc_commands_for",
-    "command",
     "commands_for",
+    "core_registry",
     "dispatch",
     "form_for",
     "parse",
-    "registry",
     "render",
     "run_form",
     "translate",

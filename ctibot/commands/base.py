@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ctibot.commands.i18n import translate
+from ctibot.i18n import translate
 
 if TYPE_CHECKING:
     from ctibot.config import UserConfig
-    from ctibot.services import Services
+    from ctibot.services.registry import ServiceRegistry
 
 Values = Mapping[str, str | list[str]]
 
@@ -195,16 +195,28 @@ class Form:
 
 @dataclass(slots=True)
 class Context:
-    """Who runs a command, where, with which services."""
+    """Who runs a command, where, with which services.
 
-    services: Services
+    ``services`` is the registry of every loaded plugin's service (``ctx.services.calls``);
+    ``service`` is the service of the plugin the command belongs to (None for the core's).
+    """
+
+    services: ServiceRegistry
     user: UserConfig
     language: str
     registry: Registry
     surface: str = "chat"  # chat | adhoc
+    service: Any = None
 
     def may(self, permission: str | None) -> bool:
         return permission is None or self.services.may(self.user, permission)
+
+    def for_command(self, command: Command) -> Context:
+        """This context with ``service`` set to the command's own plugin's service."""
+        owner = self.registry.owner(command.name)
+        services = self.services
+        self.service = services.get(owner) if owner and services is not None else None
+        return self
 
 
 class Command:
@@ -289,14 +301,20 @@ class Command:
 
 
 class Registry:
-    """Every command by name and alias (any language): built-ins and plugins alike."""
+    """The commands of one ctibot by name and alias (any language): the core's and its plugins'.
+
+    Built per running ctibot from its enabled plugins: a disabled plugin's commands are
+    in no registry, so neither ``help`` nor the ad-hoc list show them.
+    """
 
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._words: dict[str, Command] = {}
+        self._owners: dict[str, str | None] = {}
 
-    def register(self, command: type[Command] | Command) -> Any:
-        """Add a command (class or instance); usable as a class decorator."""
+    def register(self, command: type[Command] | Command, plugin: str | None = None) -> Any:
+        """Add a command (class or instance) of ``plugin`` (None: the core); ValueError when a
+        word of it is another command's. Usable as a class decorator."""
         instance = command() if isinstance(command, type) else command
         for word in instance.words():
             key = word.casefold()
@@ -305,12 +323,43 @@ class Registry:
                 raise ValueError(f"command word {word!r} already belongs to {owner.name!r}")
         old = self._commands.get(instance.name)
         if old is not None:
+            if self._owners.get(instance.name) != plugin:
+                raise ValueError(
+                    f"command {instance.name!r} already belongs to "
+                    f"{self._owners.get(instance.name) or 'the core'}"
+                )
             for word in old.words():
                 self._words.pop(word.casefold(), None)
         self._commands[instance.name] = instance
+        self._owners[instance.name] = plugin
         for word in instance.words():
             self._words[word.casefold()] = instance
         return command
+
+    def check(self, commands: Iterable[type[Command] | Command], plugin: str | None) -> None:
+        """ValueError, before anything is added, when one of these would clash."""
+        trial = Registry()
+        trial._commands, trial._words = dict(self._commands), dict(self._words)
+        trial._owners = dict(self._owners)
+        for command in commands:
+            trial.register(command, plugin)
+
+    def unregister(self, name: str) -> None:
+        """Remove a command and its words (a plugin that failed after its commands were in)."""
+        old = self._commands.pop(name, None)
+        self._owners.pop(name, None)
+        if old is not None:
+            for word in old.words():
+                if self._words.get(word.casefold()) is old:
+                    del self._words[word.casefold()]
+
+    def owner(self, name: str) -> str | None:
+        """The plugin a command belongs to (None: the core)."""
+        return self._owners.get(name)
+
+    def of(self, plugin: str | None) -> list[Command]:
+        """The commands of one plugin."""
+        return [c for c in self if self._owners.get(c.name) == plugin]
 
     def lookup(self, word: str) -> Command | None:
         return self._words.get(word.casefold())
@@ -324,12 +373,5 @@ class Registry:
     def __iter__(self) -> Iterator[Command]:
         return iter(sorted(self._commands.values(), key=lambda c: c.order))
 
-
-#: The registry chat and ad-hoc use; plugins add theirs with ``@command``.
-registry = Registry()
-
-
-def command(cls: type[Command]) -> type[Command]:
-    """Class decorator: register a command in the default registry."""
-    registry.register(cls)
-    return cls
+    def __len__(self) -> int:
+        return len(self._commands)

@@ -17,14 +17,12 @@ from ctibot.commands.base import (
     Values,
     render,
 )
-from ctibot.commands.base import (
-    registry as default_registry,
-)
-from ctibot.commands.i18n import LANGUAGES, translate
 from ctibot.commands.ratelimit import RateLimiter, Verdict
 from ctibot.config import Config, UserConfig
-from ctibot.services import PermissionDenied, ServiceError, Services
+from ctibot.i18n import LANGUAGES, translate
 from ctibot.services.context import clip
+from ctibot.services.errors import PermissionDenied, ServiceError
+from ctibot.services.registry import ServiceRegistry
 
 log = logging.getLogger("ctibot.commands")
 
@@ -46,7 +44,10 @@ def parse(
     body: str, language: str = "en", registry: Registry | None = None
 ) -> tuple[Command, dict[str, Any]] | ParseError:
     """The command and its keyword arguments, or a ParseError (never raises)."""
-    registry = registry or default_registry
+    if registry is None:
+        from ctibot.commands.help import core_registry
+
+        registry = core_registry()
     words = body.split()
     if not words:
         return ParseError("parse.empty")
@@ -79,6 +80,12 @@ def parse(
     return found, kwargs
 
 
+def _core() -> Registry:
+    from ctibot.commands.help import core_registry
+
+    return core_registry()
+
+
 def language_of(user: UserConfig) -> str:
     return user.language if user.language in LANGUAGES else "en"
 
@@ -86,11 +93,13 @@ def language_of(user: UserConfig) -> str:
 def commands_for(
     config: Config, user: UserConfig, registry: Registry | None = None
 ) -> list[Command]:
-    """The commands this user may run (help, the ad-hoc list)."""
+    """The commands this user may run (help, the ad-hoc list) among ``registry``'s."""
     allowed = config.permissions_of(user)
-    return [
-        c for c in registry or default_registry if c.permission is None or c.permission in allowed
-    ]
+    if registry is None:
+        from ctibot.commands.help import core_registry
+
+        registry = core_registry()
+    return [c for c in registry if c.permission is None or c.permission in allowed]
 
 
 def adhoc_commands_for(
@@ -116,6 +125,7 @@ async def _execute(command: Command, ctx: Context, kwargs: dict[str, Any]) -> st
     lang = ctx.language
     if not ctx.may(command.permission):
         return _error_text(PermissionDenied(permission=command.permission or ""), lang)
+    ctx.for_command(command)
     try:
         result: Result = await command.run(ctx, **kwargs)
         text = render(result, lang)
@@ -140,7 +150,7 @@ def _usage_text(key: str, params: dict[str, Any], command: Command | None, lang:
 
 
 async def dispatch(
-    services: Services,
+    services: ServiceRegistry,
     user: UserConfig,
     body: str | None,
     *,
@@ -165,7 +175,7 @@ async def dispatch(
                 return None
         if len(body) > MAX_BODY:
             return translate("too_long", lang, maximum=MAX_BODY)
-        registry = registry or default_registry
+        registry = registry if registry is not None else services.commands
         ctx = Context(services, user, lang, registry, "chat")
         parsed = parse(body, lang, registry)
         if isinstance(parsed, ParseError):
@@ -187,11 +197,12 @@ def form_for(
     command: Command | str,
     user: UserConfig,
     language: str | None = None,
-    services: Services | None = None,
+    services: ServiceRegistry | None = None,
     registry: Registry | None = None,
 ) -> Form:
     """The XEP-0004 form of an ad-hoc command for this user (options need ``services``)."""
-    registry = registry or default_registry
+    if registry is None:
+        registry = services.commands if services is not None else _core()
     if isinstance(command, str):
         found = registry.get(command)
         if found is None:
@@ -199,6 +210,7 @@ def form_for(
         command = found
     lang = language or language_of(user)
     ctx = Context(services, user, lang, registry, "adhoc")  # type: ignore[arg-type]
+    ctx.for_command(command)
     fields = []
     for spec in command.form_fields(ctx):
         options = _evaluate(spec.options, ctx, ())
@@ -235,7 +247,7 @@ def _pick(text: Any, lang: str) -> str:
 
 
 async def run_form(
-    services: Services,
+    services: ServiceRegistry,
     user: UserConfig,
     command_name: str,
     values: Values,
@@ -245,11 +257,11 @@ async def run_form(
     """Run a submitted ad-hoc form: same checks, same service call, same reply as chat."""
     lang = language_of(user)
     try:
-        registry = registry or default_registry
+        registry = registry if registry is not None else services.commands
         command = registry.get(command_name)
         if command is None:
             return translate("unknown_plain", lang, word=clip(str(command_name), 30))
-        ctx = Context(services, user, lang, registry, "adhoc")
+        ctx = Context(services, user, lang, registry, "adhoc").for_command(command)
         if not ctx.may(command.permission):
             return _error_text(PermissionDenied(permission=command.permission or ""), lang)
         if not isinstance(values, dict) or any(

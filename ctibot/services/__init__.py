@@ -1,11 +1,15 @@
-"""The service layer: one async function per user action, shared by every surface."""
+"""The service layer's machinery: the base class plugins' services build on, the typed errors,
+the result dataclasses and naming rule (``results``), and the registry of services by plugin.
+
+The services themselves are the plugins' (``plugins/<name>/services.py``):
+``load_services(config, state, ami)`` builds them, ``services.calls.call(user, "202")``.
+"""
 
 from __future__ import annotations
 
-from ctibot.config import Config
-from ctibot.pbx.state import PbxState
-from ctibot.services.calls import CallActions, ContactLookup
-from ctibot.services.context import AmiSender, CallHistory, Publish
+from typing import Any
+
+from ctibot.services.context import AmiSender, CallHistory, Publish, ServiceBase
 from ctibot.services.errors import (
     BadArgument,
     NotFound,
@@ -15,9 +19,10 @@ from ctibot.services.errors import (
     PermissionDenied,
     ServiceError,
 )
-from ctibot.services.info import InfoQueries
-from ctibot.services.phone import PhoneSettings
-from ctibot.services.queues import QueueActions
+from ctibot.services.registry import ServiceRegistry
+
+#: The name surfaces use for "all the services" (the registry by plugin name).
+Services = ServiceRegistry
 
 __all__ = [
     "AmiSender",
@@ -28,27 +33,17 @@ __all__ = [
     "PbxRefused",
     "PbxUnavailable",
     "PermissionDenied",
+    "Publish",
+    "ServiceBase",
     "ServiceError",
+    "ServiceRegistry",
     "Services",
+    "load_services",
 ]
 
 
-class Services(CallActions, PhoneSettings, QueueActions, InfoQueries):
-    """Every user action: ``await services.call(user, "202")`` and so on.
+def load_services(config: Any, state: Any, ami: Any, history: Any = None, **kwargs: Any) -> Any:
+    """The registry of the enabled plugins' services (see ``ctibot.loader.load_services``)."""
+    from ctibot.loader import load_services as load
 
-    Each method takes the acting :class:`~ctibot.config.UserConfig` first, checks
-    the permission, validates, acts over AMI and returns a result dataclass
-    (``ctibot.services.results``) or raises a :class:`ServiceError`.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        state: PbxState,
-        ami: AmiSender,
-        history: CallHistory | None = None,
-        *,
-        publish: Publish | None = None,
-    ) -> None:
-        super().__init__(config, state, ami, history, publish=publish)
-        self.contact_lookups: list[ContactLookup] = []
+    return load(config, state, ami, history, **kwargs)

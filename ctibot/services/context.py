@@ -8,14 +8,14 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ctibot.config import Config, UserConfig
 from ctibot.pbx import validate as v
 from ctibot.pbx.errors import AmiError, AmiUnavailable
 from ctibot.pbx.events import DomainEvent
 from ctibot.pbx.layout import PbxLayout
-from ctibot.pbx.model import Call, Channel
+from ctibot.pbx.model import Call, Channel, QueueMember
 from ctibot.pbx.naming import local_sibling
 from ctibot.pbx.state import PbxState
 from ctibot.pbx.validate import AmiValueError
@@ -26,7 +26,10 @@ from ctibot.services.errors import (
     PbxUnavailable,
     PermissionDenied,
 )
-from ctibot.services.results import clean_name
+from ctibot.services.results import clean_name, label
+
+if TYPE_CHECKING:
+    from ctibot.plugin import PluginContext
 
 log = logging.getLogger("ctibot.services")
 T = TypeVar("T")
@@ -63,26 +66,29 @@ class CallHistory(Protocol):
 
 
 class ServiceBase:
-    """Holds the dependencies and the helpers the action mixins share."""
+    """What every plugin's service shares: built with the plugin's context, helpers for actions.
 
-    def __init__(
-        self,
-        config: Config,
-        state: PbxState,
-        ami: AmiSender,
-        history: CallHistory | None = None,
-        *,
-        publish: Publish | None = None,
-    ) -> None:
-        self.config = config
-        self.state = state
-        self.ami = ami
-        self.history = history
-        # Changes the services make to the state (set_astdb) must reach presence like
-        # any PBX event: by default through the AMI client's own bus.
-        bus = getattr(ami, "bus", None)
-        self._publish = publish or (bus.publish_all if bus is not None else None)
-        self._dialing: deque[Dialing] = deque(maxlen=200)
+    ``ctx`` is the :class:`~ctibot.plugin.PluginContext`; ``config``, ``state`` (the PBX
+    state, read-only), ``ami`` and ``history`` are taken from it. Changes the service
+    makes to the state (``set_astdb``) reach presence like any PBX event: through the bus.
+    """
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+        self.config: Config = ctx.config
+        self.state: PbxState = ctx.pbx  # type: ignore[assignment]
+        self.ami: AmiSender = ctx.ami
+        store = ctx.store
+        self.history: CallHistory | None = ctx.extra.get("history") or (
+            store if hasattr(store, "calls_of") else None
+        )
+        publish = ctx.extra.get("publish")
+        bus = ctx.bus if ctx.bus is not None else getattr(self.ami, "bus", None)
+        self._publish: Publish | None = publish or (
+            bus.publish_all if bus is not None else None
+        )
+        # What ctibot dialled is remembered once per ctibot, for every plugin's naming.
+        self._dialing: deque[Dialing] = ctx.extra.setdefault("dialing", deque(maxlen=200))
 
     @property
     def layout(self) -> PbxLayout:
@@ -300,6 +306,38 @@ class ServiceBase:
         if name.casefold() == viewer.fullname.casefold() and number not in viewer.extensions:
             return None
         return name
+
+    # -- settings and queues of a user, as the PBX shows them --------------------------------
+
+    def memberships(self, user: UserConfig) -> list[tuple[str, QueueMember]]:
+        """(queue, member) for every queue where one of the user's extensions is a member."""
+        out = []
+        for name, queue in sorted(self.state.queues.items()):
+            for ext in user.extensions:
+                member = queue.members.get(ext)
+                if member is not None:
+                    out.append((name, member))
+        return out
+
+    def forward_target(self, user: UserConfig, value: str) -> tuple[str, str | None]:
+        """What a forward's AstDB value is for ``user``: ("voicemail", None), ("mobile",
+        their number) or ("number", "Bob Bauer (202)")."""
+        if value.startswith("vmu"):
+            return "voicemail", None
+        mobile = user.mobile
+        if mobile and value.lstrip("+0") == mobile.lstrip("+0"):
+            return "mobile", mobile
+        return "number", label(self.name_of_number(value), value)
+
+    def now(self) -> float:
+        """The PBX state's clock (what call durations are measured with)."""
+        return self.state.clock()
+
+    def remembered_calls(self) -> list[dict]:
+        """The calls the state remembers (without a call store), as JSON-ready records."""
+        from ctibot.pbx.state_snapshot import record_json
+
+        return [record_json(r) for r in self.state.recent_calls]
 
     # -- click-to-call memory --------------------------------------------------------
 

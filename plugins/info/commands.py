@@ -1,14 +1,22 @@
-"""Built-in commands that look things up: status, who, calls, whoami."""
+"""The information commands: status, who, calls, whoami."""
 # ruff: noqa: RUF012 - command declarations are read-only class data
 
 from __future__ import annotations
 
 import time
 
-from ctibot.commands.base import Arg, Command, Context, Lines, Reply, Result, command
-from ctibot.commands.i18n import translate
-from ctibot.commands.settings import shown_target
-from ctibot.services.results import CallLine, CurrentCall, label
+from ctibot.plugin import (
+    Arg,
+    CallLine,
+    Command,
+    Context,
+    CurrentCall,
+    Lines,
+    Reply,
+    Result,
+    label,
+    translate,
+)
 
 
 def _duration(seconds: float) -> str:
@@ -16,6 +24,16 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def shown_target(ctx: Context, value: str) -> str:
+    """A forward's destination as the user reads it: their voicemail, mobile, or a label."""
+    kind, text = ctx.service.forward_target(ctx.user, value)
+    if kind == "voicemail":
+        return translate("word.voicemail", ctx.language)
+    if kind == "mobile":
+        return translate("word.mobile", ctx.language, number=text)
+    return text or value
 
 
 def _call_line(ctx: Context, call: CurrentCall) -> Reply:
@@ -27,11 +45,10 @@ def _call_line(ctx: Context, call: CurrentCall) -> Reply:
         key,
         party=party,
         extension=call.extension,
-        since=_duration(ctx.services.state.clock() - call.since),
+        since=_duration(ctx.service.now() - call.since),
     )
 
 
-@command
 class Status(Command):
     name = "status"
     order = 40
@@ -41,7 +58,7 @@ class Status(Command):
     help = {"en": "your phones, DND, forwards, queues, calls", "it": "i tuoi telefoni e code"}
 
     async def run(self, ctx: Context) -> Result:
-        report = await ctx.services.status(ctx.user)
+        report = await ctx.service.status(ctx.user)
         lang = ctx.language
         lines: list[Reply | str] = []
         for phone in report.phones:
@@ -73,7 +90,6 @@ class Status(Command):
         return Lines(tuple(lines))
 
 
-@command
 class Who(Command):
     name = "who"
     order = 41
@@ -83,7 +99,7 @@ class Who(Command):
     help = {"en": "who is available", "it": "chi è disponibile"}
 
     async def run(self, ctx: Context, name: str | None = None) -> Result:
-        people = await ctx.services.who(ctx.user, name)
+        people = await ctx.service.who(ctx.user, name)
         lang = ctx.language
         lines: list[Reply | str] = []
         for p in people:
@@ -108,7 +124,6 @@ def _when(start: float | str | None) -> str:
     return "?"
 
 
-@command
 class Calls(Command):
     name = "calls"
     order = 42
@@ -117,7 +132,7 @@ class Calls(Command):
     help = {"en": "your last ten calls", "it": "le tue ultime dieci chiamate"}
 
     async def run(self, ctx: Context) -> Result:
-        calls: list[CallLine] = await ctx.services.recent_calls(ctx.user)
+        calls: list[CallLine] = await ctx.service.recent_calls(ctx.user)
         if not calls:
             return Reply.of("calls.none")
         lines: list[Reply | str] = [Reply.of("calls.title")]
@@ -130,7 +145,6 @@ class Calls(Command):
         return Lines(tuple(lines))
 
 
-@command
 class Whoami(Command):
     name = "whoami"
     order = 43
@@ -138,7 +152,7 @@ class Whoami(Command):
     help = {"en": "who ctibot thinks you are", "it": "chi sei per ctibot"}
 
     async def run(self, ctx: Context) -> Result:
-        me = await ctx.services.whoami(ctx.user)
+        me = await ctx.service.whoami(ctx.user)
         return Reply.of(
             "whoami",
             fullname=me.fullname,
@@ -147,3 +161,6 @@ class Whoami(Command):
             profile=me.profile,
             mobile=me.mobile or "-",
         )
+
+
+COMMANDS = (Status, Who, Calls, Whoami)

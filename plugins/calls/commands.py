@@ -1,19 +1,9 @@
-"""Built-in call commands (SPEC X2, X3): help, call, hangup, transfer, park, record, spy."""
+"""The call commands (SPEC X2, X3): call, hangup, transfer, park, pickup, record, spy."""
 # ruff: noqa: RUF012 - command declarations are read-only class data
 
 from __future__ import annotations
 
-from ctibot.commands.base import (
-    Arg,
-    Command,
-    Context,
-    FormField,
-    Lines,
-    Reply,
-    Result,
-    command,
-)
-from ctibot.services.results import label
+from ctibot.plugin import Arg, Command, Context, FormField, Lines, Reply, Result, label
 
 _DESTINATION = Arg(
     "destination",
@@ -23,32 +13,6 @@ _DESTINATION = Arg(
 )
 
 
-@command
-class Help(Command):
-    name = "help"
-    order = 0
-    aliases = {"it": ("aiuto",)}
-    args = (Arg("command", metavar={"en": "command", "it": "comando"}),)
-    help = {"en": "what you can do here", "it": "cosa puoi fare qui"}
-
-    async def run(self, ctx: Context, command: str | None = None) -> Result:
-        lang = ctx.language
-        if command is not None:
-            found = ctx.registry.lookup(command)
-            if found is None or not ctx.may(found.permission):
-                return Reply.of("help.unknown", name=command)
-            others = [w for w in found.words() if w != found.word(lang)]
-            lines: list[Reply | str] = [f"{found.usage(lang)} — {found.describe(lang)}"]
-            if others:
-                lines.append(Reply.of("help.aliases", words=", ".join(others)))
-            return Lines(tuple(lines))
-        allowed = [c for c in ctx.registry if ctx.may(c.permission)]
-        usages = [f"{c.usage(lang)} — {c.describe(lang)}" for c in allowed]
-        more = Reply.of("help.more", help=self.word(lang))
-        return Lines((Reply.of("help.title"), *usages, more))
-
-
-@command
 class Call(Command):
     name = "call"
     order = 10
@@ -68,7 +32,7 @@ class Call(Command):
     )
 
     async def run(self, ctx: Context, destination: str) -> Result:
-        placed = await ctx.services.call(ctx.user, destination)
+        placed = await ctx.service.call(ctx.user, destination)
         if placed.name:
             reply = Reply.of(
                 "call.placed_user",
@@ -87,7 +51,6 @@ class Call(Command):
         return Lines((reply, Reply.of(f"call.dnd_{placed.dnd}", who=who)))
 
 
-@command
 class Hangup(Command):
     name = "hangup"
     order = 11
@@ -96,11 +59,10 @@ class Hangup(Command):
     help = {"en": "end your current call", "it": "chiudi la chiamata in corso"}
 
     async def run(self, ctx: Context) -> Result:
-        done = await ctx.services.hangup(ctx.user)
+        done = await ctx.service.hangup(ctx.user)
         return Reply.of("hangup.done", party=label(done.party_name, done.party))
 
 
-@command
 class Transfer(Command):
     name = "transfer"
     order = 12
@@ -110,18 +72,17 @@ class Transfer(Command):
     help = {"en": "send the other party elsewhere", "it": "trasferisci l'interlocutore"}
 
     async def run(self, ctx: Context, destination: str) -> Result:
-        done = await ctx.services.transfer(ctx.user, destination)
+        done = await ctx.service.transfer(ctx.user, destination)
         target = label(done.destination_name, done.destination)
         reply = Reply.of(
             "transfer.done", party=label(done.party_name, done.party), destination=target
         )
-        dnd = ctx.services.dnd_rule(done.destination) if done.destination else None
+        dnd = ctx.service.dnd_rule(done.destination) if done.destination else None
         if dnd is None:
             return reply
         return Lines((reply, Reply.of(f"call.dnd_{dnd}", who=target)))
 
 
-@command
 class Park(Command):
     name = "park"
     order = 13
@@ -130,13 +91,12 @@ class Park(Command):
     help = {"en": "park the call and free your phone", "it": "parcheggia la chiamata"}
 
     async def run(self, ctx: Context) -> Result:
-        done = await ctx.services.park(ctx.user)
+        done = await ctx.service.park(ctx.user)
         if done.destination:
             return Reply.of("park.done", slot=done.destination)
         return Reply.of("park.done_noslot")
 
 
-@command
 class Pickup(Command):
     name = "pickup"
     order = 14
@@ -146,13 +106,12 @@ class Pickup(Command):
     help = {"en": "take a parked call", "it": "riprendi una chiamata parcheggiata"}
 
     async def run(self, ctx: Context, slot: int) -> Result:
-        done = await ctx.services.pickup(ctx.user, str(slot))
+        done = await ctx.service.pickup(ctx.user, str(slot))
         return Reply.of(
             "pickup.done", slot=done.destination, party=label(done.party_name, done.party)
         )
 
 
-@command
 class Record(Command):
     name = "record"
     order = 15
@@ -177,14 +136,13 @@ class Record(Command):
     help = {"en": "record the current call", "it": "registra la chiamata in corso"}
 
     async def run(self, ctx: Context, action: str = "start") -> Result:
-        await ctx.services.record(ctx.user, action)
+        await ctx.service.record(ctx.user, action)
         return Reply.of(f"record.{action}")
 
 
 _SPY_TARGET = Arg("extension", required=True, metavar={"it": "interno"})
 
 
-@command
 class Spy(Command):
     name = "spy"
     order = 30
@@ -194,11 +152,10 @@ class Spy(Command):
     help = {"en": "listen to a colleague's call", "it": "ascolta la chiamata di un collega"}
 
     async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.services.spy(ctx.user, extension, "listen")
+        done = await ctx.service.spy(ctx.user, extension, "listen")
         return Reply.of("spy.listen", extension=label(done.party_name, done.destination))
 
 
-@command
 class Whisper(Command):
     name = "whisper"
     order = 31
@@ -208,11 +165,10 @@ class Whisper(Command):
     help = {"en": "talk to a colleague during a call", "it": "parla a un collega in chiamata"}
 
     async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.services.spy(ctx.user, extension, "whisper")
+        done = await ctx.service.spy(ctx.user, extension, "whisper")
         return Reply.of("spy.whisper", extension=label(done.party_name, done.destination))
 
 
-@command
 class Barge(Command):
     name = "barge"
     order = 32
@@ -222,5 +178,8 @@ class Barge(Command):
     help = {"en": "join a colleague's call", "it": "entra nella chiamata di un collega"}
 
     async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.services.spy(ctx.user, extension, "barge")
+        done = await ctx.service.spy(ctx.user, extension, "barge")
         return Reply.of("spy.barge", extension=label(done.party_name, done.destination))
+
+
+COMMANDS = (Call, Hangup, Transfer, Park, Pickup, Record, Spy, Whisper, Barge)

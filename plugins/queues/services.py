@@ -1,30 +1,32 @@
-"""Queue membership of a user (F9): log in / out of dynamic queues, pause and resume."""
+"""The queues service (F9): log in / out of dynamic queues, pause and resume."""
 
 from __future__ import annotations
 
-from ctibot.config import UserConfig
-from ctibot.pbx import actions as act
-from ctibot.pbx import validate as v
-from ctibot.pbx.model import QueueMember
-from ctibot.services.context import ServiceBase, clip
-from ctibot.services.errors import NotFound, NothingToDo, PbxRefused, PbxUnavailable
-from ctibot.services.results import QueueResult
+from ctibot.plugin import (
+    NotFound,
+    NothingToDo,
+    PbxRefused,
+    PbxUnavailable,
+    QueueResult,
+    ServiceBase,
+    UserConfig,
+    clip,
+)
+from ctibot.plugin import actions as act
+from ctibot.plugin import validate as v
 
 MAX_REASON = 80
 
 
-class QueueActions(ServiceBase):
-    """QueueAdd / QueueRemove / QueuePause as FreePBX does them (PBX-CONVENTIONS)."""
+class QueuesService(ServiceBase):
+    """QueueAdd / QueueRemove / QueuePause as FreePBX does them (PBX-CONVENTIONS).
 
-    def memberships(self, user: UserConfig) -> list[tuple[str, QueueMember]]:
-        """(queue, member) for every queue where one of the user's extensions is a member."""
-        out = []
-        for name, queue in sorted(self.state.queues.items()):
-            for ext in user.extensions:
-                member = queue.members.get(ext)
-                if member is not None:
-                    out.append((name, member))
-        return out
+    ``memberships(user)`` (which queues the user is in) is ServiceBase's.
+    """
+
+    def is_queue(self, name: str) -> bool:
+        """Does the PBX have a queue by this name?"""
+        return name in self.state.queues
 
     async def dynamic_queues(self, user: UserConfig) -> dict[str, int]:
         """Queues the user may log into, with the penalty: FreePBX's QPENALTY/<q>/agents/<ext>."""

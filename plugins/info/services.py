@@ -1,22 +1,23 @@
-"""What a user may look up: their own status, colleagues' state, recent calls, who they are."""
+"""The information service: a user's status, colleagues' state, recent calls, who they are."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
-from ctibot.config import UserConfig
-from ctibot.pbx.model import Extension
-from ctibot.services.context import ServiceBase, clip
-from ctibot.services.errors import NotFound
-from ctibot.services.results import (
+from ctibot.plugin import (
     CallLine,
     CurrentCall,
+    Extension,
     Identity,
+    NotFound,
     PhoneStatus,
     QueueMembership,
+    ServiceBase,
     StatusReport,
+    UserConfig,
     UserPresence,
+    clip,
     label,
 )
 
@@ -25,7 +26,7 @@ RECENT = 10
 PHONE_ORDER = ("busy", "ringing", "onhold", "idle", "unavailable", "unknown")
 
 
-class InfoQueries(ServiceBase):
+class InfoService(ServiceBase):
     """status, who, calls, whoami."""
 
     def current_calls(self, user: UserConfig) -> list[CurrentCall]:
@@ -62,7 +63,7 @@ class InfoQueries(ServiceBase):
             phones.append(PhoneStatus(ext, known.status, known.dnd, dict(known.forward)))
         queues = [
             QueueMembership(q, m.key, m.dynamic, m.paused, m.reason)
-            for q, m in self.memberships(user)  # type: ignore[attr-defined]
+            for q, m in self.memberships(user)
         ]
         return StatusReport(tuple(phones), tuple(queues), tuple(self.current_calls(user)))
 
@@ -147,12 +148,9 @@ class InfoQueries(ServiceBase):
             rows = await self.history.calls_of(list(user.extensions), max(limit * 5, 50))
         else:
             self.require_pbx()
-            from ctibot.pbx.state_snapshot import record_json
-
-            rows = [record_json(r) for r in self.state.recent_calls]
             rows = [
                 r
-                for r in rows
+                for r in self.remembered_calls()
                 if {r.get("from"), r.get("to"), r.get("answered_by"), r.get("ended_with")} & mine
             ]
         rows = sorted(rows, key=newest_first)

@@ -1,24 +1,54 @@
-"""Phone settings of a user on all their extensions: do-not-disturb and call forwarding."""
+"""The phone settings service: do-not-disturb and call forwarding on all a user's phones."""
 
 from __future__ import annotations
 
 import contextlib
 
-from ctibot.config import UserConfig
-from ctibot.pbx import actions as act
-from ctibot.pbx import validate as v
-from ctibot.pbx.validate import AmiValueError
-from ctibot.services.context import ServiceBase, clip
-from ctibot.services.errors import BadArgument, PbxRefused
-from ctibot.services.results import DndResult, ForwardResult
+from ctibot.plugin import (
+    AmiValueError,
+    BadArgument,
+    DndResult,
+    ForwardResult,
+    PbxRefused,
+    ServiceBase,
+    UserConfig,
+    clip,
+)
+from ctibot.plugin import actions as act
+from ctibot.plugin import validate as v
 
 #: FreePBX's AstDB families per forward kind (PBX-CONVENTIONS).
 FORWARD_FAMILIES = {"unconditional": "CF", "busy": "CFB", "noanswer": "CFU"}
 MAX_RING_SECONDS = 300
 
 
-class PhoneSettings(ServiceBase):
+class PhoneService(ServiceBase):
     """DND (F7) and call forward (F8, F23), compare-before-write on every extension."""
+
+    # -- what is set now (what commands and pages show) -----------------------------------
+
+    def dnd_on(self, user: UserConfig) -> bool:
+        """Is do-not-disturb on on any of the user's phones?"""
+        state = self.state
+        return any(state.extensions[e].dnd for e in user.extensions if e in state.extensions)
+
+    def forwards(self, user: UserConfig) -> list[tuple[str, str]]:
+        """(kind, AstDB value) of every forward set on the user's phones, kind by kind."""
+        state = self.state
+        found: list[tuple[str, str]] = []
+        for kind in FORWARD_FAMILIES:
+            values = {
+                state.extensions[e].forward.get(kind)
+                for e in user.extensions
+                if e in state.extensions
+            } - {None}
+            found.extend((kind, value) for value in sorted(x for x in values if x))
+        return found
+
+    def unconditional_forward(self, user: UserConfig) -> str | None:
+        """The unconditional forward of the user's default phone (its AstDB value)."""
+        ext = self.state.extensions.get(user.default_extension)
+        return ext.forward.get("unconditional") if ext is not None else None
 
     async def set_dnd(self, user: UserConfig, on: bool) -> DndResult:
         """DND on or off on all the user's extensions (AstDB and the BLF light)."""

@@ -1,0 +1,251 @@
+"""The calls service: call, hang up, transfer, park, pick up, record, listen in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from ctibot.plugin import (
+    AmiValueError,
+    BadArgument,
+    CallAction,
+    CallPlaced,
+    NotFound,
+    NothingToDo,
+    PbxRefused,
+    PluginContext,
+    ServiceBase,
+    UserConfig,
+    clip,
+    label,
+)
+from ctibot.plugin import actions as act
+from ctibot.plugin import validate as v
+
+#: A plugin (phonebook…) turns a name into a number, or says it does not know it.
+ContactLookup = Callable[[UserConfig, str], Awaitable[str | None]]
+
+RECORD_ACTIONS = ("start", "pause", "resume", "stop")
+SPY_PERMISSIONS = {"listen": "spy", "whisper": "intrude", "barge": "intrude"}
+_UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_.+-]")
+
+
+class CallsService(ServiceBase):
+    """The in-call actions (SPEC F3, F6, F30, F32)."""
+
+    #: How long ``park`` waits for the PBX to say which slot it used (the
+    #: ParkedCall event follows the action's reply at once; a busy host may lag).
+    #: Without it the reply says the call is being parked, with no slot.
+    park_confirm: float = 3.0
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self.contact_lookups: list[ContactLookup] = []
+        self.park_confirm = float(ctx.settings.get("park_confirm", type(self).park_confirm))
+
+    def add_contact_lookup(self, lookup: ContactLookup) -> None:
+        """Let a plugin (phonebook…) resolve names for ``call`` and ``transfer`` (after users)."""
+        self.contact_lookups.append(lookup)
+
+    async def resolve_destination(self, user: UserConfig, text: str) -> tuple[str, str | None]:
+        """A dialable extension or number, and the colleague's name when it is one."""
+        text = " ".join(text.split())
+        if not text:
+            raise BadArgument("error.missing_destination")
+        if len(text) > 80:
+            raise BadArgument("error.bad_destination", destination=clip(text))
+        owner = self.config.user_by_extension(text)
+        if owner is not None:  # one of a colleague's phones, exactly as named
+            return text, owner.fullname
+        found = self.find_user(text)
+        if len(found) == 1:
+            return found[0].default_extension, found[0].fullname
+        if len(found) > 1:
+            raise BadArgument(
+                "error.ambiguous", text=clip(text), names=", ".join(u.name for u in found)
+            )
+        try:
+            number = v.dial_number(text, "destination")
+        except AmiValueError:
+            number = None
+        if number is None:
+            for lookup in self.contact_lookups:
+                found_number = await lookup(user, text)
+                if found_number:
+                    number = self.build(v.dial_number, found_number, "destination")
+                    break
+        if number is None:
+            raise NotFound("error.no_such_contact", destination=clip(text))
+        owner = self.config.user_by_extension(number)
+        if owner is None and number not in self.state.extensions:
+            self.check_phone_number(number, text)
+        return number, owner.fullname if owner else None
+
+    def dnd_rule(self, extension: str) -> str | None:
+        """What the PBX does with a call to a phone on DND: "voicemail", "busy" (None: no DND).
+
+        FreePBX's DND sends the call to the extension's voicemail when it has a
+        mailbox, else the caller hears busy.
+        """
+        known = self.state.extensions.get(extension)
+        if known is None or not known.dnd:
+            return None
+        return "voicemail" if extension in self.state.mailboxes else "busy"
+
+    async def call(self, user: UserConfig, destination: str) -> CallPlaced:
+        """Ring the user's default phone, then dial ``destination`` (click-to-call)."""
+        self.require(user, "call")
+        self.require_pbx()
+        exten, name = await self.resolve_destination(user, destination)
+        if exten in user.extensions:
+            raise BadArgument("error.call_self")
+        action = self.build(
+            act.originate_call,
+            self.device(user),
+            exten,
+            context=self.layout.internal_context,
+            caller_id=self.caller_id(user),
+            timeout_ms=15000,
+        )
+        await self.send(action)
+        self.remember_dialing(user, exten)
+        return CallPlaced(
+            extension=user.default_extension,
+            destination=exten,
+            name=name,
+            dnd=self.dnd_rule(exten),
+        )
+
+    async def hangup(self, user: UserConfig) -> CallAction:
+        """Hang up the user's side of their current call."""
+        self.require(user, "hangup")
+        self.require_pbx()
+        call, mine = self.current(user)
+        if call is None or mine is None:
+            raise NothingToDo("error.no_call")
+        party, name = self.other_party(user, call, mine)
+        await self.send(self.build(act.hangup, mine.name))
+        return CallAction("hangup", call.id, party, party_name=name)
+
+    def _answered(self, user: UserConfig):
+        call, mine = self.current(user)
+        if call is None or mine is None:
+            raise NothingToDo("error.no_call")
+        peer = self.peer_of(mine)
+        if peer is None:
+            raise NothingToDo("error.no_answered_call")
+        return call, mine, peer
+
+    async def transfer(self, user: UserConfig, destination: str) -> CallAction:
+        """Blind-transfer the other party of the user's call to ``destination``."""
+        self.require(user, "transfer")
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        exten, exten_name = await self.resolve_destination(user, destination)
+        party, party_name = self.other_party(user, call, mine)
+        owner = self.config.user_by_extension(exten)
+        if exten in user.extensions or owner == user:
+            raise BadArgument("error.transfer_self")
+        parties = {p for p in (peer.party, party) if p}
+        owners = {self.config.user_by_extension(p) for p in parties} - {None}
+        if exten in parties or (owner is not None and owner in owners):
+            raise BadArgument("error.transfer_to_peer", party=label(party_name, party))
+        context = self.layout.internal_context
+        try:
+            await self.send(self.build(act.blind_transfer, mine.name, exten, context))
+        except PbxRefused as refused:
+            # Older Asterisk (or a bridge that refuses) : move the far end ourselves.
+            try:
+                await self.send(self.build(act.redirect, peer.name, exten, context))
+            except PbxRefused:
+                raise refused from None
+        return CallAction(
+            "transfer", call.id, party, exten, party_name=party_name, destination_name=exten_name
+        )
+
+    async def park(self, user: UserConfig) -> CallAction:
+        """Park the other party; the call comes back to the user's phone on timeout."""
+        self.require(user, "park")
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        action = self.build(act.park, peer.name, mine.name, self.layout.parking_lot)
+        await self.send(action)
+        parked = await self.wait_for(
+            lambda: next(
+                (p.slot for p in self.state.parkings.values() if p.uniqueid == peer.uniqueid),
+                None,
+            ),
+            self.park_confirm,
+        )
+        return CallAction("park", call.id, peer.party, parked)
+
+    async def pickup(self, user: UserConfig, slot: str | int) -> CallAction:
+        """Ring the user's phone and take the call parked on ``slot``."""
+        self.require(user, "pickup")
+        self.require_pbx()
+        slot = self.build(v.parking_slot, str(slot).strip())
+        parked = self.state.parkings.get(slot)
+        if parked is None:
+            raise NotFound("error.no_parked_call", slot=slot)
+        action = self.build(
+            act.pickup_parked,
+            self.device(user),
+            slot,
+            self.layout.internal_context,
+            caller_id=self.caller_id(user),
+        )
+        await self.send(action)
+        name = self.name_of_number(parked.from_) or parked.from_name
+        name = self.not_self(name, parked.from_, user)
+        return CallAction("pickup", parked.call_id, parked.from_, slot, party_name=name)
+
+    async def record(self, user: UserConfig, action: str = "start") -> CallAction:
+        """Start, pause, resume or stop recording the user's current call."""
+        self.require(user, "recording")
+        if action not in RECORD_ACTIONS:
+            raise BadArgument(
+                "error.bad_choice", value=clip(action), choices="|".join(RECORD_ACTIONS)
+            )
+        self.require_pbx()
+        call, mine, peer = self._answered(user)
+        if action == "start":
+            if call.recording:
+                raise NothingToDo("error.already_recording")
+            name = _UNSAFE_FILE.sub("_", f"ctibot-{call.id}-{mine.extension}")[:120] + ".wav"
+            await self.send(self.build(act.mixmonitor, mine.name, name, "a"))
+        elif not call.recording:
+            raise NothingToDo("error.not_recording")
+        elif action == "pause":
+            if call.recording_paused:
+                raise NothingToDo("error.recording_paused_already")
+            await self.send(self.build(act.mixmonitor_mute, mine.name, True))
+        elif action == "resume":
+            if not call.recording_paused:
+                raise NothingToDo("error.recording_not_paused")
+            await self.send(self.build(act.mixmonitor_mute, mine.name, False))
+        else:
+            await self.send(self.build(act.stop_mixmonitor, mine.name))
+        return CallAction(f"record_{action}", call.id, peer.party)
+
+    async def spy(self, user: UserConfig, extension: str, mode: str = "listen") -> CallAction:
+        """Ring the user's phone, then listen to / whisper into / barge into a colleague's call."""
+        permission = SPY_PERMISSIONS.get(mode)
+        if permission is None:
+            raise BadArgument("error.bad_choice", value=clip(mode), choices="listen|whisper|barge")
+        self.require(user, permission)
+        self.require_pbx()
+        target = self.extension_of(extension)
+        if target in user.extensions:
+            raise BadArgument("error.spy_self")
+        channels = [ch for ch in self.channels_of([target]) if ch.bridge is not None]
+        if not channels:
+            raise NothingToDo(
+                "error.target_no_call", extension=label(self.name_of_number(target), target)
+            )
+        spied = channels[0]
+        action = self.build(
+            act.spy, self.device(user), spied.name, mode, caller_id=self.caller_id(user)
+        )
+        await self.send(action)
+        name = self.name_of_number(target)
+        return CallAction(mode, spied.linkedid, target, target, party_name=name)

@@ -1,0 +1,53 @@
+"""The info plugin's strings, in English and Italian."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "error.no_such_user": "Nobody matches “{name}”.",
+        "status.phone": "Phone {extension}: {status}{extra}",
+        "status.forward": "forward {kind} to {destination}",
+        "status.queue": "Queue {queue}: available",
+        "status.queue_paused": "Queue {queue}: paused ({reason})",
+        "status.call": "On a call with {party} on {extension} for {since}",
+        "status.call_recording": "On a call with {party} on {extension} for {since} (recording)",
+        "status.call_ringing": "Ringing: {party} on {extension} for {since}",
+        "status.call_ringing_recording": "Ringing: {party} on {extension} for {since}",
+        "status.no_call": "No call in progress.",
+        "who.line": "{fullname} ({extensions}): {state}",
+        "who.talking": "on the phone with {party}",
+        "calls.none": "No recent calls.",
+        "calls.title": "Your last calls:",
+        "calls.in": "{when} from {party}, {duration}",
+        "calls.in_missed": "{when} from {party}, missed",
+        "calls.out": "{when} to {party}, {duration}",
+        "calls.out_missed": "{when} to {party}, no answer",
+        "whoami": "You are {fullname} ({name}); phones {extensions}; profile {profile}; mobile "
+        "{mobile}.",
+        "perm.presence_panel": "see your colleagues' state",
+        "perm.cdr": "see the call history",
+    },
+    "it": {
+        "error.no_such_user": "Nessuno corrisponde a “{name}”.",
+        "status.phone": "Telefono {extension}: {status}{extra}",
+        "status.forward": "inoltro {kind} verso {destination}",
+        "status.queue": "Coda {queue}: disponibile",
+        "status.queue_paused": "Coda {queue}: in pausa ({reason})",
+        "status.call": "In chiamata con {party} su {extension} da {since}",
+        "status.call_recording": "In chiamata con {party} su {extension} da {since} (in "
+        "registrazione)",
+        "status.call_ringing": "Squilla: {party} su {extension} da {since}",
+        "status.call_ringing_recording": "Squilla: {party} su {extension} da {since}",
+        "status.no_call": "Nessuna chiamata in corso.",
+        "who.line": "{fullname} ({extensions}): {state}",
+        "who.talking": "al telefono con {party}",
+        "calls.none": "Nessuna chiamata recente.",
+        "calls.title": "Le tue ultime chiamate:",
+        "calls.in": "{when} da {party}, {duration}",
+        "calls.in_missed": "{when} da {party}, persa",
+        "calls.out": "{when} a {party}, {duration}",
+        "calls.out_missed": "{when} a {party}, senza risposta",
+        "whoami": "Sei {fullname} ({name}); telefoni {extensions}; profilo {profile}; cellulare "
+        "{mobile}.",
+        "perm.presence_panel": "vedere lo stato dei colleghi",
+        "perm.cdr": "vedere lo storico chiamate",
+    },
+}

@@ -1,0 +1,53 @@
+"""The phone plugin's strings, in English and Italian."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "error.forward_all_off_only": "Only “off” applies to every kind of forward at once.",
+        "error.no_mobile": "You have no mobile number configured.",
+        "error.forward_self": "You cannot forward your phone to itself.",
+        "error.timeout_noanswer_only": "A ring time applies only to the no-answer forward.",
+        "error.bad_timeout": "The ring time is from 1 to {maximum} seconds.",
+        "dnd.is_on": "Do not disturb is on ({extensions}).",
+        "dnd.is_off": "Do not disturb is off ({extensions}).",
+        "dnd.set_on": "Do not disturb is now on ({extensions}).",
+        "dnd.set_off": "Do not disturb is now off ({extensions}).",
+        "dnd.already_on": "Do not disturb was already on.",
+        "dnd.already_off": "Do not disturb was already off.",
+        "forward.none": "No call forwarding.",
+        "forward.line": "Forward {kind}: {destination}",
+        "forward.set": "Calls are now forwarded {kind} to {destination}.",
+        "forward.off": "Forwarding {kind} is off.",
+        "forward.set_after": "Calls are now forwarded {kind} to {destination} after {seconds} s "
+        "of ringing.",
+        "forward.all_off": "All call forwarding is off.",
+        "forward.still": "Still set: {forwards}.",
+        "forward.item": "{kind} to {destination}",
+        "perm.dnd": "change do not disturb",
+        "perm.call_forward": "change call forwarding",
+    },
+    "it": {
+        "error.forward_all_off_only": "Solo “no” vale per tutti i tipi di inoltro insieme.",
+        "error.no_mobile": "Non hai un numero di cellulare configurato.",
+        "error.forward_self": "Non puoi inoltrare il telefono a se stesso.",
+        "error.timeout_noanswer_only": "Il tempo di squillo vale solo per l'inoltro se non "
+        "rispondi.",
+        "error.bad_timeout": "Il tempo di squillo va da 1 a {maximum} secondi.",
+        "dnd.is_on": "Non disturbare è attivo ({extensions}).",
+        "dnd.is_off": "Non disturbare è disattivo ({extensions}).",
+        "dnd.set_on": "Non disturbare ora è attivo ({extensions}).",
+        "dnd.set_off": "Non disturbare ora è disattivo ({extensions}).",
+        "dnd.already_on": "Non disturbare era già attivo.",
+        "dnd.already_off": "Non disturbare era già disattivo.",
+        "forward.none": "Nessun inoltro di chiamata.",
+        "forward.line": "Inoltro {kind}: {destination}",
+        "forward.set": "Le chiamate ora sono inoltrate {kind} verso {destination}.",
+        "forward.off": "Inoltro {kind} disattivato.",
+        "forward.set_after": "Le chiamate ora sono inoltrate {kind} verso {destination} dopo "
+        "{seconds} s di squilli.",
+        "forward.all_off": "Tutti gli inoltri di chiamata sono disattivati.",
+        "forward.still": "Restano attivi: {forwards}.",
+        "forward.item": "{kind} verso {destination}",
+        "perm.dnd": "cambiare il non disturbare",
+        "perm.call_forward": "cambiare l'inoltro di chiamata",
+    },
+}
