@@ -221,7 +221,7 @@ async def test_sent_through_the_generic_gateway(
         "message": 'Ciao "Bob" {x} & co',
         "login": "acme",
     }
-    [row] = await service.history(ALICE)
+    [row] = await service.history_of(ALICE)
     assert (row.direction, row.number, row.status, row.http_status) == (
         "out",
         "+393331234567",
@@ -237,7 +237,7 @@ async def test_error_status_is_not_sent(service: SmsService, gateway: FakeGatewa
     assert caught.value.key == "sms.fail.http_status"
     assert caught.value.params["http_status"] == 500
     assert len(gateway.requests) == 1  # an answer came: never tried again
-    [row] = await service.history(ALICE)
+    [row] = await service.history_of(ALICE)
     assert row.status == "failed" and row.reason == "http_status"
 
 
@@ -249,7 +249,7 @@ async def test_garbage_answer_is_not_taken_for_success(
         await service.send(ALICE, "3331234567", "hello")
     assert caught.value.key == "sms.fail.not_accepted"
     assert len(gateway.requests) == 1
-    [row] = await service.history(ALICE)
+    [row] = await service.history_of(ALICE)
     assert row.status == "failed"
 
 
@@ -265,7 +265,7 @@ async def test_a_gateway_that_hangs_tells_the_user_in_time_and_never_sends_twice
     assert caught.value.key == "sms.fail.timeout"
     assert 0.9 <= elapsed < 1.8
     assert len(gateway.requests) == 1
-    [row] = await svc.history(ALICE)
+    [row] = await svc.history_of(ALICE)
     assert row.status == "unknown"
     await svc.aclose()
 
@@ -290,7 +290,7 @@ async def test_a_gateway_that_is_down(store: Store) -> None:
         await svc.send(ALICE, "3331234567", "hello")
     assert caught.value.key == "sms.fail.unreachable"
     assert time.monotonic() - started < 3.0
-    [row] = await svc.history(ALICE)
+    [row] = await svc.history_of(ALICE)
     assert row.status == "failed" and row.reason == "unreachable"
     await svc.aclose()
 
@@ -322,7 +322,7 @@ async def test_bad_numbers_refused_before_any_request(
     with pytest.raises(BadArgument) as caught:
         await service.send(ALICE, number, "hello")
     assert caught.value.key == "sms.error.bad_number"
-    assert gateway.requests == [] and await service.history(ALICE) == []
+    assert gateway.requests == [] and await service.history_of(ALICE) == []
 
 
 async def test_text_checks(service: SmsService, gateway: FakeGateway) -> None:
@@ -525,7 +525,7 @@ async def test_inbound_reaches_the_owner_of_the_number(store: Store) -> None:
     assert hooks.sent[-1].frm is None and "ACME Bank" in hooks.sent[-1].body
     unknown = await svc.receive("+393331234567", "+390299999999", "who?")
     assert unknown.status == "unknown_number" and len(hooks.sent) == 2
-    history = await svc.history(BOB)
+    history = await svc.history_of(BOB)
     assert [(r.direction, r.number, r.status) for r in history] == [
         ("in", "ACME Bank", "received"),
         ("in", "+393331234567", "received"),
@@ -538,7 +538,7 @@ async def test_inbound_malformed(store: Store) -> None:
     for frm, to in (("+39333\r\n", "+390212345678"), ("x@y/z", "+390212345678"), ("1", "abc")):
         with pytest.raises(BadArgument):
             await svc.receive(frm, to, "hi")
-    assert await svc.history(BOB) == []
+    assert await svc.history_of(BOB) == []
 
 
 def test_settings_refused_at_start_up(store: Store) -> None:
@@ -560,6 +560,6 @@ async def test_history_lists_mine_only(service: SmsService, gateway: FakeGateway
     gateway.behaviour = ("answer", 200, b"OK")
     await service.send(ALICE, "3331234567", "one")
     await service.send(BOB, "3331234567", "two")
-    assert [r.text for r in await service.history(ALICE)] == ["one"]
-    assert [r.text for r in await service.history(BOB)] == ["two"]
+    assert [r.text for r in await service.history_of(ALICE)] == ["one"]
+    assert [r.text for r in await service.history_of(BOB)] == ["two"]
     _ = replace  # dataclasses.replace kept for readers building other configs

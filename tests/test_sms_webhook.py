@@ -58,7 +58,7 @@ async def test_inbound_sms_reaches_bob_from_the_senders_jid(web) -> None:
         f"+393331234567@{DOMAIN}",
         "Richiamami <b>&</b>",
     )
-    [row] = await service.history(BOB)
+    [row] = await service.history_of(BOB)
     assert (row.direction, row.status) == ("in", "received")
 
 

@@ -86,7 +86,7 @@ def _one(value: str | list[str] | None) -> str:
 
 
 async def history_reply(ctx: Context, service: SmsService) -> Result:
-    records = await service.history(ctx.user)
+    records = await service.history_of(ctx.user)
     if not records:
         return Reply.of("sms.history.none")
     lines = (history_line(r, ctx.language) for r in records)

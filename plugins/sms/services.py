@@ -305,7 +305,7 @@ class SmsService:
 
     # -- history --------------------------------------------------------------------------
 
-    async def history(self, user: UserConfig, limit: int | None = None) -> list[SmsRecord]:
+    async def history_of(self, user: UserConfig, limit: int | None = None) -> list[SmsRecord]:
         """The user's own SMS, sent and received, newest first."""
         return await self.store.history(user.name, limit or self.history_limit)
 
