@@ -33,6 +33,7 @@ from dataclasses import replace  # noqa: E402
 
 from ctibot.demo.office import Office as PbxOffice  # noqa: E402
 from ctibot.demo.server import DemoPbx  # noqa: E402
+from ctibot.plugins.presence.groups import groups_text, roster_groups  # noqa: E402
 from ctibot.sandbox.xmpp_servers import ProsodyServer  # noqa: E402
 
 from office import Office  # noqa: E402
@@ -291,9 +292,19 @@ async def main_async(args: argparse.Namespace) -> None:
                     office.config,
                     users=(replace(alice, extensions=(ALICE,)), replace(bob, extensions=(BOB,))),
                 )
+                # As in the demo, mod_groups shares each user's presence with ctibot: popups
+                # go to the resources ctibot has seen online (the real path), not as a
+                # headline to a user whose presence is unknown.
+                server.write_groups(groups_text(roster_groups(office.config.users, COMPONENT)))
+                await server.reload_groups()
                 await office.start_ctibot()
                 clients = Child("clients", str(server.c2s_port))
                 await clients.start()
+                gateway = office.app.xmpp
+                bob_user = office.config.users[1]
+                async with asyncio.timeout(10):
+                    while gateway.users.online_jids(bob_user) != [f"{bob_user.jid}/test"]:
+                        await asyncio.sleep(0.05)
                 await asyncio.sleep(3)
                 n0, start = await pbx.event_count()
                 await asyncio.sleep(5)

@@ -24,7 +24,7 @@ class PresenceService:
 
     def __init__(self, ctx: PluginContext) -> None:
         self.ctx = ctx
-        self.view = PresenceView(ctx.services["info"], ctx.config)
+        self.view = PresenceView(ctx.services, ctx.config)
         self._dirty: set[str] = set()
         self._everyone = False  # the next flush publishes every subscribed contact
         self._flush: asyncio.TimerHandle | None = None
@@ -33,7 +33,7 @@ class PresenceService:
     # -- what a virtual JID shows -----------------------------------------------------------
 
     def pbx_up(self) -> bool:
-        return bool(getattr(self.ctx.ami, "connected", True))
+        return bool(getattr(self.ctx.ami, "connected", False))
 
     def presence_of(self, contact: str, language: str) -> VirtualPresence:
         """What ``contact`` ("" = the component itself) shows to a subscriber in ``language``."""

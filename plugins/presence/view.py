@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ctibot.plugin import (
+    Config,
     CurrentCall,
     UserConfig,
     UserPresence,
@@ -35,15 +36,16 @@ def _who(call: CurrentCall) -> str | None:
 
 
 class PresenceView:
-    """Renders the info service's presence (``presence_of``) as XMPP presence.
+    """Renders the info plugin's presence (``services["info"].presence_of``) as XMPP presence.
 
     What a person or a phone is doing is derived once, in the service layer, for
     every surface; this only chooses ``show`` and writes the status text.
     """
 
-    def __init__(self, info: Any, config: Any = None) -> None:
-        self.info = info  # presence_of(user), presence_of_extension(extension)
-        self.config = config if config is not None else info.config
+    def __init__(self, services: Mapping[str, Any], config: Config | None = None) -> None:
+        #: The info plugin's service: presence_of(user), presence_of_extension(extension).
+        self.info = services["info"]
+        self.config: Config = config if config is not None else self.info.config
 
     def of_extensions(
         self, extensions: Iterable[str], language: str, pbx_up: bool = True
