@@ -51,12 +51,17 @@ class BridgeTracking(CallTracking):
     def _bridged(self, members: set[str], out: Events) -> None:
         """Whoever shares a bridge with a call's caller is who the caller talks to."""
         channels = [self._channels[uid] for uid in members if uid in self._channels]
+        # A bridge with a Local half in it may be one link of a chain (queue or
+        # forward legs, a transfer made by an agent): whom the caller talks with
+        # is then at the far end of the chain.
+        chained = any(ch.name.startswith("Local/") for ch in channels)
         touched: dict[str, Call] = {}
         for ch in channels:
             call = self._calls.get(ch.linkedid)
             if call is None:
                 continue
-            touched[call.id] = call
+            if chained:
+                touched[call.id] = call
             if ch.conference is not None or not self._caller_side(call, ch):
                 continue
             for peer in channels:
@@ -71,8 +76,6 @@ class BridgeTracking(CallTracking):
                     self._answer(call, peer, party, out)
                 break
         for call in touched.values():
-            # A bridge further down a Local chain (queue or forward legs, a transfer
-            # made by the agent) changes whom the caller talks with at the far end.
             self._follow_far_end(call)
 
     def _follow_far_end(self, call: Call) -> None:
@@ -123,7 +126,7 @@ class BridgeTracking(CallTracking):
             ch.bridge = None
             place = ch.bridge_place
             ch.bridge_place = None
-            if place is not None and place[0] and ch.conference is None:
+            if place is not None and place[1] != msg.get("Exten", "") and ch.conference is None:
                 self._redirected(ch, place, msg)
             ch.conference = None
         members = self._bridges.get(bridge)
@@ -152,7 +155,7 @@ class BridgeTracking(CallTracking):
         """A bridged channel runs no dialplan: leaving its bridge from another place
         than it entered is an AMI Redirect (how many CTI clients transfer)."""
         now = (msg.get("Context", ""), msg.get("Exten", ""), msg.get("Priority", ""))
-        if now == place or not now[0] or now[1] == "h":
+        if now == place or not place[0] or not now[0] or now[1] == "h":
             return
         call = self._calls.get(ch.linkedid)
         if call is None or call.answered_at is None:

@@ -48,6 +48,8 @@ def clean_name(text: str) -> str | None:
 
 def caller_name(text: str) -> tuple[str | None, str | None]:
     """A CallerIDName as shown, and the forward tag (``CF:``…) the dialplan put before it."""
+    if ":" not in text[:8]:
+        return None, clean_name(text)
     tag, name = split_forward_tag(text)
     return tag, clean_name(name.strip() if tag else name)
 
@@ -84,13 +86,14 @@ class CallTracking:
         naming = self.naming
         trunk = naming.trunk_of_channel(name)
         device = device_of_channel(name)
+        cid_name = msg.get("CallerIDName", "")
         ch = Channel(
             name=name,
             uniqueid=uid,
             linkedid=linkedid,
             state=to_int(msg.get("ChannelState", "")),
             caller_number=clean_number(msg.get("CallerIDNum", "")),
-            caller_name=caller_name(msg.get("CallerIDName", ""))[1],
+            caller_name=caller_name(cid_name)[1] if ":" in cid_name[:8] else clean_name(cid_name),
             exten=clean_text(msg.get("Exten", ""), 40),
             extension=None if trunk else naming.extension_of_device(device),
             leg_of=None if trunk else naming.extension_of_local(device),
@@ -123,7 +126,8 @@ class CallTracking:
             # A leg the call opens towards someone: Asterisk gives it the caller's
             # CallerIDName (and, on a Local pair's far half, the caller's number).
             ch.outgoing = True
-            ch.caller_name = self._leg_name(call, ch, ch.caller_name)
+            if ch.caller_name is not None:
+                ch.caller_name = self._leg_name(call, ch, ch.caller_name)
             if ch.caller_number == call.caller_number:
                 ch.caller_number = None
             if ch.trunk is not None:
