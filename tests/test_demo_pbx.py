@@ -240,6 +240,53 @@ async def test_queue_ringall_first_answer_wins() -> None:
         await client.close()
 
 
+def stall(pbx: DemoPbx, seconds: float) -> None:
+    """Block the event loop for ``seconds`` simulated seconds, as a machine busy with
+    other work does: every timer that fell due meanwhile runs in one loop turn."""
+    time.sleep(seconds * pbx.clock.scale)
+
+
+async def test_an_answer_due_with_the_originate_timeout_is_an_answer() -> None:
+    """201 answers after 1 s, the Originate gives up after 2 s; the loop gets the CPU
+    back only after both: the answer came first and counts (it was lost, and the
+    answered channel orphaned with no dialplan, when both ran in one turn)."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        call = a.originate_call("PJSIP/201", "202", context="from-internal", timeout_ms=2000)
+        await client.action(a.with_action_id(call, "o"))
+        await client.wait_for(lambda m: about_phone(m, "Newstate", "201", "Ringing"))
+        stall(pbx, 5)
+        reply = await client.wait_for(lambda m: m.get("Event") == "OriginateResponse")
+        assert (reply["Response"], reply["Reason"]) == ("Success", "4")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        await client.close()
+
+
+async def test_queue_members_answering_as_the_queue_times_out_leave_no_orphan() -> None:
+    """Both members answer after 1 s; the queue's 15 s ring timeout falls due in the
+    same loop turn (a stalled machine): one member takes the call, the other is hung
+    up. Before, the answers were missed: the answered member legs were left up with
+    nobody and the caller stayed in the queue (completed 0, abandoned 1)."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        sales = pbx.office.queues["sales"]
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        call = pbx.inbound_call("0699887766", "Customer", "5550100", talk=FOREVER)
+        for ext in ("201", "202"):
+            await client.wait_for(lambda m, ext=ext: about_phone(m, "Newstate", ext, "Ringing"))
+        stall(pbx, sales.timeout + 5)
+        await until(lambda: any(mb.in_call for mb in sales.members.values()))
+        await until(lambda: len(pbx.channels_of("201") + pbx.channels_of("202")) == 1)
+        pbx.engine.hangup(_trunk_caller(pbx), 16, soft=True)
+        assert await asyncio.wait_for(call, 5) == "ANSWER"
+        await until(lambda: not pbx.engine.channels)
+        assert (sales.completed, sales.abandoned) == (1, 0)
+        await client.close()
+
+
 def _trunk_caller(pbx: DemoPbx):
     return next(c for c in pbx.engine.channels.values() if c.trunk is not None)
 

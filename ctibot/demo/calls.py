@@ -583,6 +583,10 @@ class CallEngine:
                 return await asyncio.shield(att.result)
             return await asyncio.wait_for(asyncio.shield(att.result), timeout * self.clock.scale)
         except TimeoutError:
+            if att.done:
+                # Answered in the same instant the time ran out (a loaded machine runs
+                # both when it gets the CPU back): the answer came first, it counts.
+                return att.result.result()
             # An Originate that times out sends no DialEnd (as the capture shows).
             self.fail(att, "NOANSWER", 19, dialend=att.caller is not None)
             return "NOANSWER"
@@ -701,6 +705,9 @@ class CallEngine:
                 pending.result.set_result("CANCEL")
                 self.hangup(pending.outer, 26)
                 self.hangup(pending.inner, 26)
+            elif pending.result.result() == "ANSWER" and pending.outer.bridge is None:
+                # Answered but not bridged yet (both in one loop turn): no orphan.
+                self.hangup(pending.outer, 16)
         ch.dials.clear()
         if ch.recording is not None:
             ch.recording = None

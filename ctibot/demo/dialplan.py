@@ -22,6 +22,8 @@ PARK_ANNOUNCEMENT = 2.0
 #: Length of the lab's "tt-monkeys" prompt (Originate ... Application: Playback).
 PLAYBACK_LENGTH = 16.0
 FOREVER = 10**9
+#: Loop turns an answer takes to travel up a Local channel (phone, member leg, queue).
+SETTLE_TURNS = 4
 #: Conference rooms (ConfBridge) dialed in from-internal, as in the capture lab.
 CONFERENCE_ROOMS = frozenset({"800"})
 #: Seconds the first participant hears "you are the only person" before joining.
@@ -529,25 +531,36 @@ class Dialplan:
             await self.hold_forever()
 
     async def _first_answer(self, ringing, timeout: float):
+        """The first of ``ringing`` (pairs of anything and an Attempt) to answer within
+        ``timeout``; the others that still ring get NOANSWER. None: nobody answered.
+
+        The attempts' own results are read, not only the futures waited on: an answer
+        that lands in the same loop turn as the deadline still wins (a loaded
+        machine runs both at once), instead of leaving an answered leg orphaned."""
         e = self.e
-        pending = {
-            asyncio.ensure_future(asyncio.shield(att.result)): (mb, att) for mb, att in ringing
-        }
-        deadline = asyncio.get_running_loop().time() + timeout * e.clock.scale
+        loop = asyncio.get_running_loop()
+        pending = {asyncio.ensure_future(asyncio.shield(att.result)) for _mb, att in ringing}
+        deadline = loop.time() + timeout * e.clock.scale
+        settling = False
         try:
-            while pending:
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    break
-                done, _ = await asyncio.wait(
-                    pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
-                )
-                if not done:
-                    break
-                for fut in done:
-                    mb, att = pending.pop(fut)
-                    if fut.result() == "ANSWER":
+            while True:
+                for mb, att in ringing:
+                    if att.done and att.result.result() == "ANSWER":
                         return mb, att
+                pending = {fut for fut in pending if not fut.done()}
+                left = deadline - loop.time()
+                if not pending:
+                    break
+                if left <= 0:
+                    if settling:
+                        break
+                    # Answers already made travel up through Local channels' tasks:
+                    # let them arrive before calling time.
+                    settling = True
+                    for _turn in range(SETTLE_TURNS):
+                        await asyncio.sleep(0)
+                    continue
+                await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             for _mb, att in ringing:
                 if not att.done:
                     e.fail(att, "NOANSWER", 19)
