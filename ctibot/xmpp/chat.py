@@ -7,12 +7,15 @@ post-it to a colleague, an SMS to a number); XEP-0333 markers too.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from slixmpp import JID, Message
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from ctibot.commands import RateLimiter, dispatch
 from ctibot.config import UserConfig
@@ -42,9 +45,21 @@ class ChatCommands:
         self.limiter = RateLimiter(xmpp.rate_limit, xmpp.rate_window)
         self.handlers: list[MessageHandler] = []
         self.words: dict[str, WordHandler] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def wire(self) -> None:
-        self.gw.xmpp.add_event_handler("message", self.on_message)
+        xmpp = self.gw.xmpp
+        xmpp.add_event_handler("message", self.on_message)
+        # slixmpp's "message" event needs a <body>: an XEP-0333 marker alone has none.
+        marker = MatchXPath(f"{{{xmpp.default_ns}}}message/{{{MARKERS_NS}}}displayed")
+        xmpp.register_handler(Callback("ctibot marker", marker, self._on_marker))
+
+    def _on_marker(self, msg: Message) -> None:
+        if msg["body"]:
+            return  # the "message" event brings it
+        task = asyncio.ensure_future(self.on_message(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def add_words(self, words: Sequence[str], handler: WordHandler) -> None:
         for word in words:
