@@ -1,4 +1,4 @@
-"""The ctibot command line: run, demo, check-config, snapshot, replay."""
+"""The ctibot command line: run, demo, check-config, plugins, snapshot, replay."""
 
 from __future__ import annotations
 
@@ -33,12 +33,62 @@ def _print_json(data: object) -> None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from ctibot.loader import check_profiles, plugin_errors, resolve
+
     config = load_config(args.file)
+    check_profiles(config)
+    errors = plugin_errors(config)
+    if errors:
+        for error in errors:
+            print(f"ctibot: {error}", file=sys.stderr)
+        return 1
     layout = config.layout()
+    states, _ = resolve(config)
+    enabled = [s.name for s in states if s.state == "enabled"]
     print(
         f"{args.file}: OK — {len(config.users)} users, {len(layout.extensions)} extensions, "
-        f"PBX {config.pbx.host}:{config.pbx.port} as {config.pbx.username!r}"
+        f"PBX {config.pbx.host}:{config.pbx.port} as {config.pbx.username!r}; "
+        f"{len(enabled)} plugins enabled"
     )
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """Every plugin installed: state (enabled / disabled / failed: why), version, what it adds."""
+    from ctibot.loader import DISABLED, FAILED, PluginState, discover, resolve
+
+    if args.config:
+        states, problems = resolve(load_config(args.config))
+    else:
+        problems = []
+        states = [
+            PluginState(f.name, f.origin, f.plugin, FAILED if f.error else "enabled", f.error or "")
+            for f in discover()
+        ]
+    for state in states:
+        plugin = state.plugin
+        shown = {DISABLED: "disabled", FAILED: f"failed: {state.reason}"}.get(
+            state.state, "enabled"
+        )
+        print(f"{state.name} {state.version} ({state.origin}): {shown}")
+        if plugin is None:
+            continue
+        print(f"  {plugin.description}")
+        if plugin.requires:
+            print(f"  requires: {', '.join(plugin.requires)}")
+        if plugin.permissions:
+            perms = ", ".join(
+                f"{p.name} ({'/'.join(p.profiles) or 'no profile'})" for p in plugin.permissions
+            )
+            print(f"  permissions: {perms}")
+        commands = [getattr(c, "name", "?") for c in plugin.commands]
+        print(f"  commands: {', '.join(commands) if commands else '-'}")
+        for setting in plugin.settings:
+            value = state.settings.get(setting.name, setting.default)
+            value = "(secret)" if setting.secret else ("(required)" if value is ... else value)
+            print(f"  [plugins.{state.name}].{setting.name} = {value!r}  {setting.help}".rstrip())
+    for problem in problems:
+        print(f"ctibot: {problem}", file=sys.stderr)
     return 0
 
 
@@ -200,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file")
 
+    p = sub.add_parser("plugins", help="list the plugins: state, version, permissions, commands")
+    p.add_argument("--config", help="the states under this configuration ([plugins])")
+
     p = sub.add_parser("snapshot", help="connect, resync, print the PBX state as JSON, exit")
     p.add_argument("--config", required=True)
     p.add_argument(
@@ -235,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check_config(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "plugins":
+            return cmd_plugins(args)
         if args.command == "xmpp-groups":
             return cmd_xmpp_groups(args)
         runner = {"run": _run, "snapshot": _snapshot, "demo": _demo}[args.command]
