@@ -35,7 +35,10 @@ class CallRecord:
     the party the caller was last connected to (differs from ``answered_by``
     after a transfer or a park and pickup). A call to a conference or a ChanSpy
     call was answered by no one: ``answered_by`` is None, ``to`` and ``ended_with``
-    are the conference (or the spied party).
+    are the conference (or the spied party). An attended transfer's consultation
+    call shares the transferred call's Linkedid: it is part of that one record
+    (``transfers`` lists the target, ``ended_with`` is it). ``to`` of an unanswered
+    call is whom it rang, else what was dialed (a call sent to voicemail on DND).
     """
 
     call_id: str
