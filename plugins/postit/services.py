@@ -109,16 +109,20 @@ class PostitService:
         text = self.clean(text)
         created = self._now()
         # Claimed for delivery in the same INSERT when it goes out now: a login at this
-        # moment (deliver_waiting) never sends it a second time.
+        # moment (deliver_waiting) never sends it a second time. Written, then sent, then
+        # committed: a commit may checkpoint the WAL (an fsync, tens of milliseconds),
+        # which has no business between Alice's message and Bob's screen.
         now = self._reachable(recipient) is not False
-        cursor = await self.db.execute(
-            "INSERT INTO postits (author, recipient, text, created, delivered) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (user.name, recipient.name, text, created, created if now else None),
-        )
-        await self.db.commit()  # kept before it is shown: nothing is sent that is not stored
-        postit = Postit(int(cursor.lastrowid), user.name, recipient.name, text, created)
-        delivered = now and await self._deliver(recipient, postit, late=False)
+        try:
+            cursor = await self.db.execute(
+                "INSERT INTO postits (author, recipient, text, created, delivered) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user.name, recipient.name, text, created, created if now else None),
+            )
+            postit = Postit(int(cursor.lastrowid), user.name, recipient.name, text, created)
+            delivered = now and await self._deliver(recipient, postit, late=False, commit=False)
+        finally:
+            await self.db.commit()
         return PostitLeft(postit, recipient, delivered)
 
     async def mine(self, user: UserConfig) -> list[Postit]:
@@ -231,7 +235,9 @@ class PostitService:
             return False
         return xmpp.is_online(user)
 
-    async def _deliver(self, recipient: UserConfig, postit: Postit, *, late: bool) -> bool:
+    async def _deliver(
+        self, recipient: UserConfig, postit: Postit, *, late: bool, commit: bool = True
+    ) -> bool:
         """The post-it (claimed: ``delivered`` set) as a chat message from its author's
         virtual JID; True when sent, else it is waiting again."""
         xmpp = self.ctx.xmpp
@@ -248,7 +254,8 @@ class PostitService:
             await self.db.execute(
                 "UPDATE postits SET message_id = ? WHERE id = ?", (message_id, postit.id)
             )
-        await self.db.commit()
+        if commit:
+            await self.db.commit()
         return message_id is not None
 
     async def _visible(self, user: UserConfig, number: int) -> Postit:
