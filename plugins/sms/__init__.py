@@ -9,12 +9,23 @@ chat messages from ``<sender>@cti…``. Everything is kept in a history.
 
 from __future__ import annotations
 
+import re
+
 from ctibot.plugin import ALL_PROFILES, Permission, Plugin, Setting
 
 from . import commands, http, messages, services, store, xmpp
 from .gateways import PRESETS
 
 _SECONDS = "a number of seconds from 0.5 to 120"
+
+
+def _is_regex(text: str) -> bool:
+    try:
+        re.compile(text)
+    except re.error:
+        return False
+    return True
+
 
 plugin = Plugin(
     name="sms",
@@ -63,8 +74,22 @@ plugin = Plugin(
             check=lambda v: all(isinstance(c, int) and 100 <= c < 600 for c in v),
             expected="a list of HTTP status codes such as [200, 201]",
         ),
-        Setting("success_pattern", str, "", "a regular expression the answer must contain"),
-        Setting("id_pattern", str, "", "a regular expression whose group 1 is the message id"),
+        Setting(
+            "success_pattern",
+            str,
+            "",
+            "a regular expression the answer must contain",
+            check=_is_regex,
+            expected="a regular expression (Python syntax)",
+        ),
+        Setting(
+            "id_pattern",
+            str,
+            "",
+            "a regular expression whose group 1 is the message id",
+            check=_is_regex,
+            expected="a regular expression (Python syntax)",
+        ),
         Setting(
             "timeout",
             float,
@@ -102,6 +127,7 @@ plugin = Plugin(
         Setting("max_digits", int, 15, "longest number accepted", minimum=3, maximum=15),
         Setting("max_parts", int, 6, "longest SMS, in parts", minimum=1, maximum=20),
         Setting("history_limit", int, 20, "SMS listed by sms history", minimum=1, maximum=500),
+        Setting("per_hour", int, 60, "SMS one user may send in an hour (0: no limit)", minimum=0),
         Setting(
             "webhook_secret",
             str,

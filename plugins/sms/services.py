@@ -78,6 +78,7 @@ class SmsService:
         self.max_parts = int(s.get("max_parts", 6))
         self.timeout = float(s.get("timeout", 10.0))
         self.history_limit = int(s.get("history_limit", 20))
+        self.per_hour = int(s.get("per_hour", 60))
         self.secret = str(s.get("webhook_secret", ""))
         self.sender = str(s.get("sender", ""))
         self.numbers = self._receiving_numbers(s.get("numbers") or {})
@@ -179,6 +180,8 @@ class SmsService:
             raise ServiceError("sms.error.no_gateway")
         store = self.store
         now = self._now()
+        if self.per_hour and await store.sent_since(user.name, now - 3600) >= self.per_hour:
+            raise ServiceError("sms.error.slow_down", maximum=self.per_hour)
         row = await store.add(
             user=user.name,
             direction="out",
