@@ -494,7 +494,7 @@ def _load_web(path: Path, table: Any) -> WebConfig:
         "listen",
         str,
         'host:port to listen on, e.g. "127.0.0.1:8080" or "[::1]:8080"',
-        WebConfig.listen,
+        "127.0.0.1:8080",
         lambda v: re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}", v) is not None
         and int(v.rpartition(":")[2]) <= 65535,
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import pytest_asyncio
 from test_sms import BOB, DOMAIN, Hooks, context
 
-from ctibot.http import HttpShell
+from ctibot.config import ConfigError, WebConfig, parse_config
+from ctibot.http import HttpShell, parse_listen
 from ctibot.plugins.sms import plugin
 from ctibot.plugins.sms.services import SmsService
 from ctibot.store import Store
@@ -129,3 +131,38 @@ async def test_unknown_receiving_number_is_202_logged_and_dropped(web, caplog) -
     assert answer.status_code == 202
     assert hooks.sent == [] and await service.store.count() == 0
     assert any("no user owns" in r.getMessage() for r in caplog.records)
+
+
+# -- the HTTP shell itself ---------------------------------------------------------------------
+
+
+async def test_the_shell_serves_on_a_free_port_and_a_taken_one_fails_start() -> None:
+    shell = HttpShell("127.0.0.1:0")
+
+    async def hello() -> str:
+        return "hello"
+
+    shell.add_route("/hello", hello)
+    await shell.start()
+    try:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            assert (await client.get(f"{shell.url}/hello")).text == "hello"
+        taken = HttpShell(f"127.0.0.1:{shell.port}")
+        with pytest.raises(OSError):
+            await taken.start()
+    finally:
+        await shell.stop()
+    async with httpx.AsyncClient(trust_env=False) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{shell.url}/hello")
+
+
+def test_web_listen_is_validated() -> None:
+    base = '[pbx]\nsecret = "x"\n[[users]]\nname = "alice"\nextensions = ["201"]\n'
+    assert parse_config(base).web is None
+    assert parse_config(base + '[web]\nlisten = "[::1]:8080"\n').web == WebConfig("[::1]:8080")
+    assert parse_config(base + "[web]\n").web == WebConfig("127.0.0.1:8080")
+    for bad in ('"8080"', '"127.0.0.1:99999"', '"host name:80"', "8080"):
+        with pytest.raises(ConfigError, match=r"\[web\]\.listen: expected host:port"):
+            parse_config(base + f"[web]\nlisten = {bad}\n")
+    assert parse_listen("[::1]:0") == ("::1", 0)
