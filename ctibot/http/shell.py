@@ -62,7 +62,9 @@ class HttpShell:
     ) -> None:
         """Serve ``handler`` (an async view) at ``rule`` for ``methods``."""
         self.app.add_url_rule(
-            rule, endpoint or f"{handler.__module__}.{handler.__qualname__}", handler,
+            rule,
+            endpoint or f"{handler.__module__}.{handler.__qualname__}",
+            handler,
             methods=list(methods),
         )
 
