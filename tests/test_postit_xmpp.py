@@ -62,6 +62,9 @@ async def test_alice_writes_to_bob_who_gets_it_from_her_reads_it_and_replies(
     ]
     listing = await alice.ask("postits")
     assert "Bob Brown" in listing and "done, they'll call you" in listing
+    assert "postit" in await alice.ask("help")
+    help_bob = await bob.ask("aiuto postit")
+    assert "postit leggi" in help_bob and "bigliettino" in help_bob
 
 
 async def test_bob_offline_gets_it_when_he_comes_back_once(office: Office) -> None:
