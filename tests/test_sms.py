@@ -382,6 +382,23 @@ async def test_twilio_request_format(store: Store, gateway: FakeGateway) -> None
     await svc.aclose()
 
 
+async def test_a_user_with_a_number_of_their_own_sends_from_it(
+    store: Store, gateway: FakeGateway
+) -> None:
+    gateway.behaviour = ("answer", 201, b'{"sid": "SM1"}')
+    settings = {
+        "gateway": "twilio",
+        "url": gateway.url + "/x",
+        "sender": "+15005550006",
+        "numbers": {"+390212345678": "bob"},
+    }
+    svc = SmsService(context(store, settings))
+    await svc.send(BOB, "+393331234567", "reply to your SMS")
+    await svc.send(ALICE, "+393331234567", "from the company's sender")
+    assert [r.form()["From"] for r in gateway.requests] == [["+390212345678"], ["+15005550006"]]
+    await svc.aclose()
+
+
 async def test_twilio_error_answer(store: Store, gateway: FakeGateway) -> None:
     gateway.behaviour = ("answer", 400, b'{"code": 21211, "message": "Invalid To"}')
     settings = {"gateway": "twilio", "url": gateway.url + "/x", "user": "AC1", "password": "t"}

@@ -34,7 +34,8 @@ async def sms_office(office: Office) -> AsyncIterator[tuple[Office, FakeGateway]
     gateway = await FakeGateway(behaviour=("answer", 200, b"OK")).start()
     settings = {
         "url": f"{gateway.url}/send",
-        "body": "to={number}&text={text}",
+        "body": "to={number}&from={sender}&text={text}",
+        "sender": "ACME",
         "success_pattern": "^OK",
         "timeout": 1.5,
         "webhook_secret": SECRET,
@@ -82,7 +83,11 @@ async def test_alice_writes_to_a_number_jid_and_it_goes_out_as_one_sms(sms_offic
     assert "sent" in from_(alice, NUMBER_JID)[0]["body"]
     await until(lambda: receipts(alice, NUMBER_JID) == ["sms-1"])
     [req] = gateway.requests
-    assert req.form() == {"to": [NUMBER], "text": ["Ci vediamo alle 5 & porta il contratto"]}
+    assert req.form() == {
+        "to": [NUMBER],
+        "from": ["ACME"],
+        "text": ["Ci vediamo alle 5 & porta il contratto"],
+    }
     history = await alice.ask("sms history")
     assert NUMBER in history and "[sent]" in history
 
@@ -112,8 +117,10 @@ async def test_the_sms_command_refuses_a_bad_number_before_any_request(sms_offic
     assert len(gateway.requests) == 1
 
 
-async def test_an_sms_to_bobs_number_reaches_bob_from_the_senders_jid(sms_office) -> None:
-    office, _ = sms_office
+async def test_an_sms_to_bobs_number_reaches_bob_who_answers_in_that_conversation(
+    sms_office,
+) -> None:
+    office, gateway = sms_office
     bob = await office.login("bob")
     url = f"{office.app.http.url}/sms/inbound"  # type: ignore[union-attr]
     async with httpx.AsyncClient(trust_env=False, timeout=5) as web:
@@ -134,6 +141,14 @@ async def test_an_sms_to_bobs_number_reaches_bob_from_the_senders_jid(sms_office
     assert sms["body"] == "Richiamami <subito>" and sms["type"] == "chat"
     history = await bob.ask("sms storico")  # bob speaks Italian
     assert "← +393331234567 [ricevuto] Richiamami <subito>" in history
+    # His answer in that conversation is an SMS back, from the number it came to.
+    await bob.say("Ti richiamo alle 3", to=NUMBER_JID)
+    await until(lambda: gateway.requests)
+    assert gateway.requests[0].form() == {
+        "to": [NUMBER],
+        "from": [BOB_NUMBER],
+        "text": ["Ti richiamo alle 3"],
+    }
 
 
 async def test_add_contact_turns_a_typed_number_into_its_jid(sms_office) -> None:

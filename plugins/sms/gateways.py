@@ -125,7 +125,7 @@ class HttpGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def request(self, number: str, text: str) -> httpx.Request:
+    def request(self, number: str, text: str, sender: str | None = None) -> httpx.Request:
         """The HTTP request for one SMS to ``number`` (E.164) — built before anything is sent."""
         spec = self.spec
         values = {
@@ -133,7 +133,7 @@ class HttpGateway:
             "password": self.password,
             "number": number,
             "digits": number.lstrip("+"),
-            "sender": self.sender,
+            "sender": sender or self.sender,
             "text": text,
         }
         url = fill(spec.url, values, lambda v: quote(v, safe=""))
@@ -150,9 +150,9 @@ class HttpGateway:
             headers["Authorization"] = f"Basic {token}"
         return self._client.build_request(spec.method, url, headers=headers, content=content)
 
-    async def send(self, number: str, text: str) -> Outcome:
+    async def send(self, number: str, text: str, sender: str | None = None) -> Outcome:
         """Send once; within ``timeout`` seconds in all (connection retries included)."""
-        request = self.request(number, text)
+        request = self.request(number, text, sender)
         deadline = time.monotonic() + self.timeout
         attempts = 0
         while True:

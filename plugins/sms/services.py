@@ -154,7 +154,8 @@ class SmsService:
         return text, found
 
     def own_number(self, user: UserConfig) -> str:
-        """What the user's SMS come from: a receiving number of theirs, else ``sender``."""
+        """What the user's SMS come from: a receiving number of theirs (so that a reply to an
+        SMS they got comes from the number it went to), else ``sender``."""
         return next((n for n, name in self.numbers.items() if name == user.name), self.sender)
 
     # -- sending -------------------------------------------------------------------------
@@ -180,13 +181,14 @@ class SmsService:
             raise ServiceError("sms.error.no_gateway")
         store = self.store
         now = self._now()
+        own = self.own_number(user)
         if self.per_hour and await store.sent_since(user.name, now - 3600) >= self.per_hour:
             raise ServiceError("sms.error.slow_down", maximum=self.per_hour)
         row = await store.add(
             user=user.name,
             direction="out",
             number=to,
-            own_number=self.own_number(user),
+            own_number=own,
             text=body,
             parts=parts.parts,
             status="sending",
@@ -202,7 +204,7 @@ class SmsService:
             raise ServiceError(
                 "sms.already", id=found[0] if found else "?", status=found[1] if found else "?"
             )
-        outcome = await self.gateway.send(to, body)
+        outcome = await self.gateway.send(to, body, own)
         await store.update(
             row,
             status=outcome.status,
