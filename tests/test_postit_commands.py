@@ -64,6 +64,9 @@ async def test_offline_and_no_chat_account_are_said(world: World, say: Say) -> N
     world.hooks.online["bob"] = False
     assert "offline" in await say(ALICE, "postit bob later")
     assert "no chat account" in await say(ALICE, "postit dave hi")
+    sent = (await say(ALICE, "postits sent")).splitlines()
+    assert "Dave Davis" in sent[1] and "waiting for them to come online" in sent[1]
+    assert "Bob Brown" in sent[2] and "waiting for them to come online" in sent[2]
 
 
 async def test_delete_and_listing_when_empty(world: World, say: Say) -> None:

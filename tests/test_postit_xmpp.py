@@ -116,3 +116,26 @@ async def test_bad_input_gets_a_short_clear_answer_and_markup_stays_text(office:
     assert note["body"] == markup and note.xml.find("{jabber:client}body/b") is None
     assert markup in await bob.ask("postits")
     assert [p["text"] for p in postits(office)] == [markup]
+
+
+async def test_alice_leaves_a_postit_with_the_adhoc_form(office: Office) -> None:
+    alice = await office.login("alice")
+    bob = await office.login("bob")
+    adhoc = alice.client.plugin["xep_0050"]
+    started = await adhoc.send_command(COMPONENT, "postit")
+    fields = started["command"]["form"].get_fields()
+    assert ("bob", "Bob Brown") in [(o["value"], o["label"]) for o in fields["to"]["options"]]
+    assert fields["text"]["type"] == "text-multi"
+    submit = alice.client.plugin["xep_0004"].make_form(ftype="submit")
+    submit.add_field(var="to", value="bob")
+    submit.add_field(var="text", ftype="text-multi", value="call the bank\nbefore five")
+    done = await adhoc.send_command(
+        COMPONENT,
+        "postit",
+        sessionid=started["command"]["sessionid"],
+        action="complete",
+        payload=submit,
+    )
+    assert "Bob Brown" in done["command"]["notes"][0][1]
+    await until(lambda: from_(bob, ALICE_CTI))
+    assert from_(bob, ALICE_CTI)[0]["body"] == "call the bank\nbefore five"

@@ -188,7 +188,7 @@ async def show_sent(ctx: Context) -> Result:
     for p in postits:
         lines.append(
             Reply.of(
-                "postit.line_sent_unread" if p.unread else "postit.line_sent_read",
+                _sent_key(p),
                 id=p.id,
                 name=service.name_of(p.recipient),
                 at=_at(ctx, p.created),
@@ -197,6 +197,12 @@ async def show_sent(ctx: Context) -> Result:
             )
         )
     return Lines(tuple(lines))
+
+
+def _sent_key(postit: Postit) -> str:
+    if not postit.unread:
+        return "postit.line_sent_read"
+    return "postit.line_sent_unread" if postit.delivered else "postit.line_sent_waiting"
 
 
 def read_reply(ctx: Context, postit: Postit) -> Result:

@@ -17,6 +17,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "postit.line_unread": "#{id} ● from {name}, {at}: {text}",
         "postit.line_read": "#{id} ○ from {name}, {at}: {text}",
         "postit.line_sent_unread": "#{id} to {name}, {at}: not read yet · {text}",
+        "postit.line_sent_waiting": "#{id} to {name}, {at}: waiting for them to come online · "
+        "{text}",
         "postit.line_sent_read": "#{id} to {name}, {at}: read {read_at} · {text}",
         "postit.read": "Post-it #{id} from {name}, {at}:\n{text}",
         "postit.read_own_unread": "Post-it #{id} to {name}, {at} (not read yet):\n{text}",
@@ -47,6 +49,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "postit.line_unread": "n. {id} ● da {name}, {at}: {text}",
         "postit.line_read": "n. {id} ○ da {name}, {at}: {text}",
         "postit.line_sent_unread": "n. {id} a {name}, {at}: non ancora letto · {text}",
+        "postit.line_sent_waiting": "n. {id} a {name}, {at}: in attesa che si colleghi · {text}",
         "postit.line_sent_read": "n. {id} a {name}, {at}: letto {read_at} · {text}",
         "postit.read": "Post-it n. {id} da {name}, {at}:\n{text}",
         "postit.read_own_unread": "Post-it n. {id} a {name}, {at} (non ancora letto):\n{text}",
