@@ -5,6 +5,27 @@
 that JID), goes out through the HTTP gateway of ``[plugins.sms]``. SMS to the
 company's numbers come in through a webhook and reach the number's owner as
 chat messages from ``<sender>@cti…``. Everything is kept in a history.
+
+A configuration (the webhook needs ``[web]``)::
+
+    [web]
+    listen = "127.0.0.1:8080"
+
+    [plugins.sms]
+    gateway = "twilio"                # or "skebby", or "generic" with url/body/…
+    user = "AC0123…"                  # Twilio: the account SID
+    password = "…"                    # the auth token
+    sender = "+15005550006"
+    webhook_secret = "a long random string"
+    numbers = { "+390212345678" = "bob" }   # SMS to this number reach bob
+
+A generic gateway names its request: ``url``, ``method``, ``headers``, ``body`` and
+``content_type`` with ``{number}`` (E.164), ``{digits}`` (without +), ``{text}``,
+``{user}``, ``{password}``, ``{sender}`` filled in and escaped for where they go;
+``success_status`` and ``success_pattern`` say what an accepted SMS looks like.
+The gateway posts inbound SMS to ``/sms/inbound?secret=…`` (or with an
+``X-Ctibot-Secret`` header) as JSON or a form: ``from``, ``to``, ``text``
+(Twilio's ``From``, ``To``, ``Body`` too).
 """
 
 from __future__ import annotations
