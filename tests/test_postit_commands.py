@@ -65,7 +65,7 @@ async def test_offline_and_no_chat_account_are_said(world: World, say: Say) -> N
     assert "offline" in await say(ALICE, "postit bob later")
     assert "no chat account" in await say(ALICE, "postit dave hi")
     sent = (await say(ALICE, "postits sent")).splitlines()
-    assert "Dave Davis" in sent[1] and "waiting for them to come online" in sent[1]
+    assert "Dave Davis" in sent[1] and "not read yet" in sent[1]  # no chat: nothing to wait for
     assert "Bob Brown" in sent[2] and "waiting for them to come online" in sent[2]
 
 

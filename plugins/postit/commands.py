@@ -188,7 +188,7 @@ async def show_sent(ctx: Context) -> Result:
     for p in postits:
         lines.append(
             Reply.of(
-                _sent_key(p),
+                _sent_key(service, p),
                 id=p.id,
                 name=service.name_of(p.recipient),
                 at=_at(ctx, p.created),
@@ -199,10 +199,13 @@ async def show_sent(ctx: Context) -> Result:
     return Lines(tuple(lines))
 
 
-def _sent_key(postit: Postit) -> str:
+def _sent_key(service: PostitService, postit: Postit) -> str:
     if not postit.unread:
         return "postit.line_sent_read"
-    return "postit.line_sent_unread" if postit.delivered else "postit.line_sent_waiting"
+    recipient = service.user_named(postit.recipient)
+    if postit.delivered is None and recipient is not None and recipient.jid is not None:
+        return "postit.line_sent_waiting"  # a chat user, offline: it goes when they come back
+    return "postit.line_sent_unread"
 
 
 def read_reply(ctx: Context, postit: Postit) -> Result:
