@@ -164,10 +164,10 @@ def resolve(config: Config) -> tuple[list[PluginState], list[str]]:
         if each.name in states:
             continue  # a second plugin by that name: the first one holds it
         state = PluginState(each.name, each.origin, each.plugin, ENABLED)
-        if each.error is not None or each.plugin is None:
+        if config.plugins.is_disabled(each.name):
+            state.state = DISABLED  # switched off: whether it could load is no error then
+        elif each.error is not None or each.plugin is None:
             state.state, state.reason = FAILED, each.error or "unreadable"
-        elif config.plugins.is_disabled(each.name):
-            state.state = DISABLED
         else:
             try:
                 state.settings = each.plugin.parse_settings(config.plugins.table(each.name))

@@ -117,7 +117,13 @@ def _suggestions(word: str, ctx: Context) -> list[str]:
 def _error_text(exc: ServiceError, lang: str) -> str:
     params = dict(exc.params)
     if isinstance(exc, PermissionDenied):
-        params["action"] = translate(f"perm.{params.get('permission', '')}", lang)
+        permission = str(params.get("permission", ""))
+        phrase = translate(f"perm.{permission}", lang)
+        if phrase == f"perm.{permission}":  # a plugin without the phrase: its description
+            from ctibot.permissions import permission_table
+
+            phrase = permission_table().get(permission, permission)
+        params["action"] = phrase
     return translate(exc.key, lang, **params)
 
 
