@@ -112,6 +112,7 @@ class HttpGateway:
         self.timeout = timeout
         self.connect_retries = connect_retries
         self.retry_delay = retry_delay
+        self.connect_failures = 0  # connections refused or timed out, ever (retried or not)
         self._success = re.compile(spec.success_pattern) if spec.success_pattern else None
         self._id = re.compile(spec.id_pattern) if spec.id_pattern else None
         # trust_env=False: an HTTP_PROXY in the environment must not reroute SMS traffic.
@@ -163,6 +164,7 @@ class HttpGateway:
                     response = await self._client.send(request)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
                 # No connection: nothing reached the gateway, so trying again is safe.
+                self.connect_failures += 1
                 if attempts > self.connect_retries:
                     return Outcome("failed", "unreachable", attempts=attempts)
                 pause = self.retry_delay * 2 ** (attempts - 1)
