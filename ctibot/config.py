@@ -559,8 +559,11 @@ def _load_plugins(path: Path, table: Any) -> PluginsConfig:
         if not _PLUGIN.match(str(key)):
             raise s.error(str(key), "a plugin's name (lowercase letters, digits, _)", key)
         if not isinstance(value, Mapping):
-            raise ConfigError(
-                f"{path}: [plugins].{key}: expected a [plugins.{key}] table, got {value!r}"[:200]
+            raise s.error(str(key), f"a [plugins.{key}] table of the plugin's settings", value)
+        enabled = value.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _Section(path, f"[plugins.{key}]", value).error(
+                "enabled", "true or false", enabled
             )
         settings[str(key)] = dict(value)
     s.finish()

@@ -99,3 +99,31 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert f"{bad}: [pbx].secret: expected the AMI secret" in err
     assert main(["check-config", str(tmp_path / "none.toml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_the_plugins_section_is_kept_for_the_loader() -> None:
+    config = parse_config(
+        GOOD + '\n[plugins]\ndisabled = ["sms"]\n[plugins.calls]\npark_confirm = 5\n'
+        "[plugins.postit]\nenabled = false\n",
+        "office.toml",
+    )
+    assert config.plugins.disabled == ("sms",)
+    assert config.plugins.table("calls") == {"park_confirm": 5}
+    assert config.plugins.is_disabled("sms") and config.plugins.is_disabled("postit")
+    assert not config.plugins.is_disabled("calls")
+    assert parse_config(GOOD, "office.toml").plugins.disabled == ()
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('disabled = "sms"', 'office.toml: [plugins].disabled: expected a list of plugin names'),
+        ('disabled = ["SMS!"]', "office.toml: [plugins].disabled: expected a list of plugin"),
+        ("calls = 3", "office.toml: [plugins].calls: expected a [plugins.calls] table of the"),
+        ("[plugins.calls]\nenabled = 1", "office.toml: [plugins.calls].enabled: expected true or"),
+    ],
+)
+def test_plugins_section_mistakes_are_named(section: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(GOOD + f"\n[plugins]\n{section}\n", "office.toml")
+    assert str(err.value).startswith(message)

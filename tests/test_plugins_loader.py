@@ -436,3 +436,27 @@ def test_the_plugins_command_lists_states_versions_permissions_and_commands(
     assert "calls 1.0 (bundled): enabled" in out
     assert "  commands: call, hangup, transfer, park, pickup, record, spy, whisper, barge" in out
     assert "dndsync" not in out or "requires: phone" in out
+
+
+async def test_ctibot_without_xmpp_loads_migrates_and_sets_up_its_plugins(
+    third_party: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ctibot.app import CtiApp
+
+    caplog.set_level(logging.ERROR, "ctibot.plugins")
+    db = tmp_path / "ctibot.sqlite"
+    cfg = config(f'[database]\npath = "{db}"\n[plugins]\ndisabled = ["broken", "needy"]\n')
+    app = CtiApp(cfg)
+    assert app.services is app.plugins.services and app.commands is app.services.commands
+    assert app.commands.lookup("greet") is not None and app.commands.lookup("boom") is not None
+    await app.start()
+    try:
+        assert app.xmpp is None
+        assert app.services.greeter.set_up == "greeter"  # setups ran, with xmpp None
+        assert app.plugins.contexts["greeter"].xmpp is None
+        assert (await app.store.plugin_versions())["ledger"] == 2  # type: ignore[union-attr]
+        assert app.services.info.history is app.store  # the call history, as before
+        assert app.commands.lookup("boom") is None  # badsetup's setup failed
+        assert set(failures(caplog)) == {"badsetup", "badledger"}
+    finally:
+        await app.stop()
