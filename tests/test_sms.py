@@ -483,9 +483,11 @@ async def test_a_message_to_a_bad_number_jid_says_why_without_a_request(
     hooks = Hooks()
     svc = SmsService(context(store, generic(gateway.url), xmpp=hooks))
     chat = SmsChat(svc.ctx, svc)
-    assert await chat.on_message(message("+39333", "hello")) is True
-    await hooks.until(lambda: bool(hooks.sent))
-    assert "not a phone number" in hooks.sent[0].body and hooks.receipts == []
+    for n, local in enumerate(("+39333", "333abc4567", "333\\26x", "+39333\\40evil")):
+        assert await chat.on_message(message(local, "hello")) is True
+        await hooks.until(lambda n=n: len(hooks.sent) > n)
+        assert "not a phone number" in hooks.sent[n].body
+    assert hooks.receipts == []
     assert gateway.requests == []
     await svc.aclose()
 

@@ -62,8 +62,8 @@ class NumberPlan:
         return "+" + digits
 
     def looks_like_number(self, local: str) -> bool:
-        """A JID local part meant as a number (even a wrong one), not a name or an extension."""
-        return local.startswith("+") or (local.isascii() and local.isdigit())
+        """A JID local part meant as a number (even a wrong one): it starts with + or a digit."""
+        return local[:1] == "+" or (local[:1].isascii() and local[:1].isdigit())
 
 
 def shown(raw: str, limit: int = 24) -> str:
