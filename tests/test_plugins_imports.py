@@ -94,3 +94,19 @@ def test_the_checker_catches_what_it_must(tmp_path: Path) -> None:
     assert len(found) == 3, found
     assert "ctibot.pbx.state" in found[0] and "another plugin" in found[1]
     assert "leaves the plugin's own package" in found[2]
+
+
+def test_commands_go_through_services_not_the_pbx_state() -> None:
+    """A command (and later a page) asks a service: it never reads the PBX state itself."""
+    problems = []
+    for path in sorted(PLUGINS.glob("*/commands.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("state", "pbx")
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr in ("service", "services", "ctx")
+            ):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: reads .{node.attr}")
+    assert problems == []
