@@ -90,6 +90,20 @@ async def test_bob_offline_gets_it_when_he_comes_back_once(office: Office) -> No
     assert len(from_(bob, ALICE_CTI)) == 1
 
 
+async def test_bob_never_seen_online_gets_it_from_the_server_s_offline_store(
+    office: Office,
+) -> None:
+    alice = await office.login("alice")
+    hooks = office.app.xmpp.hooks  # type: ignore[union-attr]
+    assert hooks.is_online(office.config.users[1]) is None  # no subscription: unknown
+    await alice.say("the courier came", to=BOB_CTI)
+    await until(lambda: postits(office) and postits(office)[0]["message_id"] is not None)
+    bob = await office.login("bob")  # Prosody keeps it for him; ctibot sends nothing again
+    await until(lambda: from_(bob, ALICE_CTI))
+    await bob.ask("postits")
+    assert [m["body"] for m in from_(bob, ALICE_CTI)] == ["the courier came"]
+
+
 async def test_a_stranger_writing_to_a_virtual_jid_stores_nothing(office: Office) -> None:
     bob = await office.login("bob")
     carol = await office.login("carol")  # an account on the server, no ctibot user
