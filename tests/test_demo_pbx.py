@@ -315,7 +315,7 @@ async def test_a_queue_caller_gone_before_any_agent_answers_is_abandoned() -> No
     ring outlasts the caller's patience (counted from the queue's answer)."""
     async with DemoPbx(time_scale=SCALE) as pbx:
         for ext in ("201", "202"):
-            pbx.phone(ext).answer_after = 3.0
+            pbx.phone(ext).answer_after = None
         sales = pbx.office.queues["sales"]
         call = pbx.inbound_call("0699887766", "Customer", "5550100", talk=2)
         assert await asyncio.wait_for(call, 5) == "ANSWER"
