@@ -35,6 +35,7 @@ class FakeGateway:
     _server: asyncio.Server | None = None
     _hung: list[asyncio.StreamWriter] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -46,6 +47,7 @@ class FakeGateway:
         return self
 
     async def stop(self) -> None:
+        self.stopping.set()  # hung answers end (their tasks finish rather than linger)
         for writer in self._hung:
             writer.close()
         if self._server is not None:
@@ -70,7 +72,8 @@ class FakeGateway:
                 kind = self.behaviour[0]
                 if kind == "hang":
                     self._hung.append(writer)
-                    await asyncio.Event().wait()
+                    await self.stopping.wait()
+                    return
                 if kind == "close":
                     writer.close()
                     return
