@@ -204,7 +204,12 @@ class SmsService:
             raise ServiceError(
                 "sms.already", id=found[0] if found else "?", status=found[1] if found else "?"
             )
-        outcome = await self.gateway.send(to, body, own)
+        try:
+            outcome = await self.gateway.send(to, body, own)
+        except asyncio.CancelledError:
+            # ctibot stopping mid-request: whether it went out is not known.
+            await store.update(row, status="unknown", reason="cancelled", at=self._now())
+            raise
         await store.update(
             row,
             status=outcome.status,
