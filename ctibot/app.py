@@ -77,7 +77,11 @@ class CtiApp:
         if self._database:
             await self.plugins.setup()
         if self.http is not None:
-            await self.http.start()
+            try:
+                await self.http.start()
+            except OSError:
+                await self.stop()  # what started so far (the store's thread) must not linger
+                raise
         if self.xmpp is not None:
             await self.xmpp.start()
         self.ami.start()

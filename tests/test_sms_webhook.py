@@ -6,6 +6,9 @@ nothing delivered in any of them.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,7 +17,7 @@ import pytest_asyncio
 from test_sms import BOB, DOMAIN, Hooks, context
 
 from ctibot.config import ConfigError, WebConfig, parse_config
-from ctibot.http import HttpShell, parse_listen
+from ctibot.http.shell import HttpShell, parse_listen
 from ctibot.plugins.sms import plugin
 from ctibot.plugins.sms.services import SmsService
 from ctibot.store import Store
@@ -166,3 +169,27 @@ def test_web_listen_is_validated() -> None:
         with pytest.raises(ConfigError, match=r"\[web\]\.listen: expected host:port"):
             parse_config(base + f"[web]\nlisten = {bad}\n")
     assert parse_listen("[::1]:0") == ("::1", 0)
+
+
+def test_ctibot_run_with_a_taken_web_port_says_so_in_one_line_and_exits(tmp_path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    config = tmp_path / "ctibot.toml"
+    config.write_text(
+        '[pbx]\nport = 1\nsecret = "x"\n[[users]]\nname = "alice"\nextensions = ["201"]\n'
+        f'[database]\npath = "{tmp_path / "db.sqlite"}"\n[web]\nlisten = "127.0.0.1:{port}"\n'
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ctibot", "run", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == f"ctibot: [web] listen 127.0.0.1:{port}: Address already in use"

@@ -1,5 +1,5 @@
-"""ctibot's HTTP server shell: Quart on Hypercorn, in the same event loop as the rest."""
+"""ctibot's HTTP server shell: Quart on Hypercorn, in the same event loop as the rest.
 
-from ctibot.http.shell import HttpShell, parse_listen
-
-__all__ = ["HttpShell", "parse_listen"]
+``ctibot.http.shell.HttpShell`` is the shell; ``ctibot.http.errors`` what it raises
+(importable without loading Quart).
+"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import socket
 from collections.abc import Callable, Iterable
@@ -13,6 +14,8 @@ from typing import Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from quart import Quart
+
+from ctibot.http.errors import ListenError
 
 log = logging.getLogger("ctibot.http")
 
@@ -88,9 +91,17 @@ class HttpShell:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        """Bind the socket (OSError when the port is taken) and serve in the background."""
+        """Bind the socket (ListenError when the port is taken) and serve in the background."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.requested_port), family=family)
+        try:
+            sock = socket.create_server((self.host, self.requested_port), family=family)
+        except OSError as exc:
+            shown = f"[{self.host}]" if ":" in self.host else self.host
+            raise ListenError(
+                exc.errno,
+                f"[web] listen {shown}:{self.requested_port}: "
+                + (os.strerror(exc.errno) if exc.errno else str(exc)),
+            ) from None
         self.port = sock.getsockname()[1]
         cfg = HypercornConfig()
         # A socket of our own: the bound port is known (port 0) and a taken port fails here.
