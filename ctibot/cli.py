@@ -159,21 +159,21 @@ async def _snapshot(args: argparse.Namespace) -> int:
 
 def cmd_xmpp_groups(args: argparse.Namespace) -> int:
     """Write Prosody's mod_groups file: every person and phone in every roster of the host."""
-    import importlib
-
-    # The groups are the presence plugin's: reached by its package name, as the loader does.
-    presence_groups = importlib.import_module("ctibot.plugins.presence.groups")
-    roster_groups, write_groups_file = (
-        presence_groups.roster_groups,
-        presence_groups.write_groups_file,
-    )
+    from ctibot.loader import load_services
+    from ctibot.pbx.state import PbxState
 
     config = load_config(args.config)
     if config.xmpp is None:
         print(f"ctibot xmpp-groups: {args.config} has no [xmpp] section", file=sys.stderr)
         return 2
-    groups = roster_groups(config.users, config.xmpp.component, config.pbx.names)
-    write_groups_file(args.output, groups)
+    # The groups are the presence plugin's feature: its service, through the loader.
+    services = load_services(config, PbxState(config.layout()), None, only=("info", "presence"))
+    presence = services.get("presence")
+    if presence is None:
+        print("ctibot xmpp-groups: the presence plugin is not loaded", file=sys.stderr)
+        return 2
+    groups = presence.roster_groups()
+    presence.write_groups_file(args.output, groups)
     members = sum(len(v) for v in groups.values())
     print(
         f"{args.output}: {len(groups)} groups, {members} entries. In Prosody: "

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import errno
 import hashlib
-import importlib
 import os
 import shlex
 import shutil
@@ -183,11 +182,17 @@ async def _start_prosody(config: Config, workdir: Path, xmpp_port: int) -> Any:
 def demo_groups(config: Config) -> str:
     """The mod_groups file of the demo's Prosody: every person and phone in every roster.
 
-    The groups are the presence plugin's (``ctibot xmpp-groups``); the demo reaches
-    the bundled plugin by its package name, as the loader does.
+    The groups are the presence plugin's (``ctibot xmpp-groups``): its service, through
+    the loader. Without it (disabled) nobody is in anyone's roster: users send ``team``.
     """
-    groups = importlib.import_module("ctibot.plugins.presence.groups")
-    return groups.groups_text(groups.roster_groups(_xmpp_users(config), DEMO_COMPONENT))
+    from ctibot.loader import load_services
+    from ctibot.pbx.state import PbxState
+
+    services = load_services(config, PbxState(config.layout()), None, only=("info", "presence"))
+    presence = services.get("presence")
+    if presence is None:
+        return ""
+    return presence.groups_text(presence.roster_groups(_xmpp_users(config), DEMO_COMPONENT))
 
 
 def _xmpp_users(config: Config) -> tuple[UserConfig, ...]:

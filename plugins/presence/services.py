@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ctibot.plugin import PluginContext, UserConfig, VirtualPresence, translate
 
-from .groups import roster_groups
+from .groups import Groups, groups_text, roster_groups, write_groups_file
 from .view import PresenceView
 
 #: Presence is state, not news: changes this close together go out as one.
@@ -125,8 +126,26 @@ class PresenceService:
             xmpp.ask_subscription(user, local)
         return translate("presence.team", user.language, n=len(contacts))
 
-    def roster_groups(self) -> dict[str, list[tuple[str, str]]]:
-        """The mod_groups groups for this configuration (``ctibot xmpp-groups``)."""
+    def roster_groups(
+        self, users: Iterable[UserConfig] | None = None, component: str | None = None
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Prosody's mod_groups groups: every person and phone (``ctibot xmpp-groups``).
+
+        By default the configuration's users, component and ``[pbx.names]``.
+        """
         config = self.ctx.config
-        assert config.xmpp is not None
-        return roster_groups(config.users, config.xmpp.component, config.pbx.names)
+        if component is None:
+            if config.xmpp is None:
+                raise ValueError("no [xmpp] section: no component to put in the rosters")
+            component = config.xmpp.component
+        return roster_groups(
+            config.users if users is None else users, component, config.pbx.names
+        )
+
+    def groups_text(self, groups: Groups) -> str:
+        """``groups`` as the text of a mod_groups file."""
+        return groups_text(groups)
+
+    def write_groups_file(self, path: str | Path, groups: Groups) -> None:
+        """Write ``groups`` to Prosody's mod_groups file at ``path`` (replaced atomically)."""
+        write_groups_file(path, groups)
