@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -584,4 +584,3 @@ async def test_history_lists_mine_only(service: SmsService, gateway: FakeGateway
     await service.send(BOB, "3331234567", "two")
     assert [r.text for r in await service.history_of(ALICE)] == ["one"]
     assert [r.text for r in await service.history_of(BOB)] == ["two"]
-    _ = replace  # dataclasses.replace kept for readers building other configs
