@@ -115,6 +115,7 @@ def assert_parked_call(snap: dict, to: str, direction: str, parked_name: str | N
     (call,) = snap["calls"]
     assert (call["from"], call["from_name"], call["to"]) == ("201", "Alice Anders", to)
     assert (call["direction"], call["state"]) == (direction, "up")
+    assert not call["transferred"]  # leaving for the parking bridge is no redirect
     (slot,) = snap["parkings"].values()
     assert (slot["from"], slot["from_name"], slot["parked_by"]) == (to, parked_name, "201")
 
@@ -219,4 +220,31 @@ async def test_forwarded_call_parties_are_the_caller_and_the_target() -> None:
         (record,) = live.records
         assert (record.from_, record.from_name, record.ended_with) == ("202", "Bob Brown", "203")
         assert record.forwarded_from == "201"
+        await client.close()
+
+
+async def test_conference_in_the_field_layout_is_three_calls_to_800() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client, live = await started(pbx)
+        for ext in ("201", "202", "203"):
+            pbx.call(ext, "800")
+        await until(
+            lambda: (
+                len(live.sync().snapshot()["calls"]) == 3
+                and all(c["conference"] for c in live.state.snapshot()["calls"])
+            )
+        )
+        calls = live.state.snapshot()["calls"]
+        assert sorted((c["from"], c["to"], c["talking_with"], c["state"]) for c in calls) == [
+            (ext, "800", "800", "up") for ext in ("201", "202", "203")
+        ]
+        for ext in ("201", "202", "203"):
+            assert live.peer(live.channel_of(ext)) is None  # many parties, not one
+        for ext in ("201", "202", "203"):
+            pbx.hangup(ext)
+        await until(lambda: (live.sync(), len(live.records) >= 3 and not live.state.calls)[1])
+        assert sorted((r.from_, r.to, r.conference, r.answered) for r in live.records) == [
+            (ext, "800", "800", True) for ext in ("201", "202", "203")
+        ]
         await client.close()
