@@ -248,3 +248,18 @@ async def test_conference_in_the_field_layout_is_three_calls_to_800() -> None:
             (ext, "800", "800", True) for ext in ("201", "202", "203")
         ]
         await client.close()
+
+
+async def test_call_to_a_phone_on_dnd_sent_to_voicemail_names_the_extension() -> None:
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        pbx.set_dnd("203", True)
+        client, live = await started(pbx)
+        originate = a.originate_call("PJSIP/201", "203", context="from-internal")
+        await client.action({**originate, "ActionID": "call", "CallerID": '"Alice Anders" <201>'})
+        await until(lambda: any(c.app == "VoiceMail" for c in pbx.engine.channels.values()))
+        pbx.hangup("201")
+        await until(lambda: (live.sync(), live.records)[1])
+        (record,) = live.records
+        assert (record.from_, record.to, record.answered) == ("201", "203", False)
+        await client.close()
