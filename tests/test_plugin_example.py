@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -188,3 +189,18 @@ def test_a_third_party_plugin_installed_from_its_package_is_found_and_works(
     assert story["ciao"] == ("Buongiorno, Bob Brown! Chiamate finite da quando sono partito: 1."), (
         story
     )
+
+
+def test_the_example_imports_only_the_public_module_and_its_own_package() -> None:
+    problems = []
+    for path in sorted((EXAMPLE / "ctibot_hello").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # its own modules
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                if name.split(".")[0] == "ctibot" and name != "ctibot.plugin":
+                    problems.append(f"{path.name}:{node.lineno}: imports {name}")
+    assert problems == []
