@@ -59,15 +59,17 @@ from tests.demo_fixtures import (
 )
 
 SCALE = 0.02
-#: Scenarios whose channel names depend on the client acting within one ring (1 s):
-#: in the conference the client starts three calls while the first one rings, and
-#: ConfBridge's announcer takes the next channel number. Slower, a loaded machine
-#: keeps the capture's order.
-SCALES = {"conference": 0.1}
+#: Scenarios whose outcome depends on a few simulated seconds: in the conference the
+#: client starts three calls while the first one rings (ConfBridge's announcer takes
+#: the next channel number); in queue_call 201 answers at 3 s, 202 would at 6 s.
+#: Slower, a loaded machine (8 busy loops on 2 cores) keeps the capture's order.
+SCALES = {"conference": 0.1, "queue_call": 0.1}
 
 
 def scale_of(name: str) -> float:
     return SCALES.get(name, SCALE)
+
+
 TEMPLATES = field_templates()
 DETERMINISTIC = {
     "login_and_fullybooted",

@@ -7,12 +7,12 @@ import time
 from typing import TYPE_CHECKING
 
 from ctibot.demo import messages as m
-from ctibot.demo.channels import Channel
+from ctibot.demo.conference import CONFERENCE_ROOMS, ConferenceRooms
 from ctibot.demo.voicemail import VoicemailMessage
 
 if TYPE_CHECKING:
     from ctibot.demo.calls import CallEngine
-    from ctibot.demo.channels import Bridge
+    from ctibot.demo.channels import Channel
     from ctibot.demo.office import Queue
 
 #: A caller must stay this long in VoiceMail (the greeting) before a message is kept.
@@ -24,10 +24,6 @@ PLAYBACK_LENGTH = 16.0
 FOREVER = 10**9
 #: Loop turns an answer takes to travel up a Local channel (phone, member leg, queue).
 SETTLE_TURNS = 4
-#: Conference rooms (ConfBridge) dialed in from-internal, as in the capture lab.
-CONFERENCE_ROOMS = frozenset({"800"})
-#: Seconds the first participant hears "you are the only person" before joining.
-CONFERENCE_ONLY_PERSON = 3.0
 
 
 class Dialplan:
@@ -37,7 +33,8 @@ class Dialplan:
         self.e = engine
         self.office = engine.office
         self.queue_callers: dict[str, list[tuple[Channel, float]]] = {}
-        self.conferences: dict[str, Bridge] = {}
+        self.rooms = ConferenceRooms(engine)
+        self.conferences = self.rooms.bridges  # the rooms in use and their bridges
 
     async def hold_forever(self) -> None:
         await asyncio.sleep(FOREVER)
@@ -150,7 +147,7 @@ class Dialplan:
         elif exten.isdigit() and lo <= int(exten) <= hi:
             await self.pickup(ch, int(exten))
         elif exten in CONFERENCE_ROOMS:
-            await self.conference(ch, exten)
+            await self.rooms.join(ch, exten, self.answer_caller)
         elif (queue := office.queue_by_number(exten)) is not None:
             await self.queue(ch, queue)
         elif exten in office.users:
@@ -595,97 +592,6 @@ class Dialplan:
             e.fail(own, status, 17 if status == "BUSY" else 19)
         e.hangup(ch, 16)
 
-    # -- conferences ------------------------------------------------------------
-    async def conference(self, ch: Channel, room: str) -> None:
-        """``800``: Answer, ConfBridge(800,default_bridge,default_user). Each caller's
-        call is a call to the room; the bridge (softmix, with ConfBridge's announcer
-        channel in it) lives while someone is in it."""
-        e = self.e
-        e.steps.at(ch, 1, "Answer")
-        self.answer_caller(ch)
-        ch.app, ch.appdata = "ConfBridge", f"{room},default_bridge,default_user"
-        e.steps.at(ch, 2, ch.app, ch.appdata)
-        br = self.conferences.get(room)
-        first = br is None
-        if br is None:
-            br = e.new_bridge("conference", room)
-            # ConfBridge plays its prompts through a channel of its own in the bridge.
-            uid = e.new_uniqueid()
-            announcer = Channel(f"CBAnn/{room}-{e._next_seq()};2", e.new_uniqueid(), uid, 0.0)
-            br.channels.append(announcer)
-            self.conferences[room] = br
-            e.emit(m.event("ConfbridgeStart", [("Conference", room)], br.pairs()))
-            e.set_device_state(f"confbridge:{room}", "INUSE")
-        ch.hooks.append(lambda chan: self._conference_leave(chan, room, br))
-        if first:
-            await e.clock.sleep(CONFERENCE_ONLY_PERSON)
-        self._conference_join(ch, room, br)
-        await self.hold_forever()
-
-    @staticmethod
-    def _participants(br: Bridge) -> list[Channel]:
-        return [c for c in br.channels if not c.name.startswith("CBAnn/")]
-
-    def _conference_peers(self, br: Bridge) -> None:
-        """Everyone in the room names all the others (announcer first) in BRIDGEPEER."""
-        for member in self._participants(br):
-            others = ",".join(c.name for c in br.channels if c is not member)
-            self.e.steps.var(member, "BRIDGEPEER", others)
-
-    def _conference_join(self, ch: Channel, room: str, br: Bridge) -> None:
-        e = self.e
-        others = self._participants(br)
-        br.channels.append(ch)
-        ch.bridge = br
-        e.emit(m.event("BridgeEnter", br.pairs(), m.channel_pairs(ch)))
-        # Asterisk's CDR engine pairs each two participants once: the older channel's
-        # record names the younger one; a caller who is nobody's older has one record
-        # with no peer.
-        for other in others:
-            older, younger = sorted((other, ch), key=lambda c: _uid_order(c.uniqueid))
-            e.add_record(older, younger.name, older.app, older.appdata, True)
-        self._conference_peers(br)
-        e.emit(
-            m.event(
-                "ConfbridgeJoin",
-                [("Conference", room)],
-                br.pairs(),
-                m.channel_pairs(ch),
-                [("Admin", "No"), ("Muted", "No")],
-            )
-        )
-
-    def _conference_leave(self, ch: Channel, room: str, br: Bridge) -> None:
-        """A participant hangs up: ConfbridgeLeave, BridgeLeave; the last one ends the room."""
-        e = self.e
-        if ch in br.channels:
-            e.steps.var(ch, "BRIDGEPEER", "")
-            e.emit(
-                m.event(
-                    "ConfbridgeLeave",
-                    [("Conference", room)],
-                    br.pairs(),
-                    m.channel_pairs(ch),
-                    [("Admin", "No")],
-                )
-            )
-            br.channels.remove(ch)
-            ch.bridge = None
-            e.emit(m.event("BridgeLeave", br.pairs(), m.channel_pairs(ch)))
-            self._conference_peers(br)
-            e.steps.var(ch, "CONFBRIDGE_RESULT", "HANGUP")
-        if self._participants(br) or self.conferences.get(room) is not br:
-            return
-        del self.conferences[room]
-        e.set_device_state(f"confbridge:{room}", "NOT_INUSE")
-        e.emit(m.event("ConfbridgeEnd", [("Conference", room)], br.pairs()))
-        br.channels.clear()
-        e.destroy(br)
-        for _half in (1, 2):  # the announcer's two halves go away
-            e.emit(
-                m.event("DeviceStateChange", [("Device", f"CBAnn/{room}"), ("State", "UNKNOWN")])
-            )
-
     # -- parking --------------------------------------------------------------
     def free_slot(self) -> int | None:
         lo, hi = self.office.parking_slots
@@ -848,8 +754,3 @@ class Dialplan:
             await done
             if "S" in options.split("(", 1)[0]:
                 break
-
-
-def _uid_order(uniqueid: str) -> tuple[int, ...]:
-    """Uniqueids (``1796109348.28``) in creation order."""
-    return tuple(int(part) for part in uniqueid.split(".") if part.isdigit())
