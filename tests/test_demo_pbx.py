@@ -397,6 +397,26 @@ async def test_spy_as_ctibot_sends_it_lasts_until_the_spied_call_ends() -> None:
         await client.close()
 
 
+async def test_redirect_transfer_in_the_field_layout() -> None:
+    """A transfer done by Redirect (redirect_transfer): 201's channel leaves its bridge
+    for from-internal,205; 202's leg ends and 201 talks with 205."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        patient(pbx)
+        client = RawAmiClient()
+        await client.login(pbx.port)
+        pbx.call("201", "202")
+        await until(lambda: any(c.bridge for c in phone_channels(pbx, "202")))
+        ours = phone_channels(pbx, "201")[0]
+        await client.action(a.with_action_id(a.redirect(ours.name, "205", "from-internal"), "r"))
+        await until(lambda: not phone_channels(pbx, "202"))
+        await until(lambda: pbx.engine.peer_of(ours) in phone_channels(pbx, "205"))
+        leave = await client.wait_for(
+            lambda m: m.get("Event") == "BridgeLeave" and m["Channel"] == ours.name
+        )
+        assert (leave["Context"], leave["Exten"]) == ("from-internal", "205")
+        await client.close()
+
+
 async def test_attended_transfer_to_nobody_gives_the_call_back() -> None:
     """Atxfer to a number that does not exist: the consultation fails, the
     transferee comes off hold and the two talk on in their own bridge."""
