@@ -51,10 +51,9 @@ class BridgeTracking(CallTracking):
     def _bridged(self, members: set[str], out: Events) -> None:
         """Whoever shares a bridge with a call's caller is who the caller talks to."""
         channels = [self._channels[uid] for uid in members if uid in self._channels]
-        # A bridge with a Local half in it may be one link of a chain (queue or
-        # forward legs, a transfer made by an agent): whom the caller talks with
-        # is then at the far end of the chain.
-        chained = any(ch.name.startswith("Local/") for ch in channels)
+        # A bridge with a queue / forward / transfer Local leg in it is one link of
+        # a chain: whom the caller talks with is then at the far end of the chain.
+        chained = any(ch.leg_of is not None for ch in channels)
         touched: dict[str, Call] = {}
         for ch in channels:
             call = self._calls.get(ch.linkedid)

@@ -58,6 +58,8 @@ def dialed_exten(text: str) -> str | None:
     """A dialplan extension that is a number dialed (not ``s``, ``h``, ``i``, ``t``…)."""
     if not text or text[0] not in "0123456789*#+" or len(text) > 40:
         return None
+    if text.isdigit() and text.isascii():
+        return text
     return clean_number(text)
 
 
