@@ -51,7 +51,7 @@ from pathlib import Path
 
 import ctibot_hello
 from ctibot.app import CtiApp
-from ctibot.commands.parser import dispatch
+from ctibot.commands import adhoc_commands_for, dispatch
 from ctibot.config import load_config
 from ctibot.demo.server import DemoPbx
 
@@ -81,6 +81,7 @@ async def main():
             out["state"] = app.plugins.state("hello").state
             out["hello"] = await dispatch(app.services, alice, "hello")
             out["help"] = await dispatch(app.services, bob, "aiuto")
+            out["adhoc"] = [c.name for c in adhoc_commands_for(config, bob, app.commands)]
             service = app.services.get("hello")
             pbx.phone("202").answer_after = 0.5
             pbx.call("201", "202")  # alice calls bob; he answers
@@ -186,6 +187,7 @@ def test_a_third_party_plugin_installed_from_its_package_is_found_and_works(
     assert story["state"] == "enabled", story
     assert story["hello"] == "Buongiorno, Alice Anders! Calls ended since I started: 0.", story
     assert "ciao" in story["help"], story  # bob's help lists it, in Italian
+    assert "hello" in story["adhoc"], story  # and so does his ad-hoc command list
     assert story["ciao"] == ("Buongiorno, Bob Brown! Chiamate finite da quando sono partito: 1."), (
         story
     )
