@@ -46,7 +46,7 @@ async def test_an_outbound_call_never_names_the_caller_as_the_far_party(office: 
     assert [c.party_name for c in presence.calls] == [None]
     who = await dispatch(office.services, carol, "who alice")
     assert who == "Alice Anders (201): on the phone with 0612345678"
-    view = PresenceView(office.services.info)
+    view = PresenceView(office.services)
     shown = view.of_extensions(["201"], "en")
     assert shown.status.startswith("On a call with 0612345678 since"), shown
     assert "Alice" not in shown.status
@@ -59,7 +59,7 @@ async def test_a_forwarded_call_is_between_bob_and_carol_with_no_cf_tag(office: 
     ring_forever(office.pbx, "203")
     office.pbx.phone("202").answer_after = 0.5
     office.pbx.call("202", "201")
-    view = PresenceView(office.services.info)
+    view = PresenceView(office.services)
     state = office.harness.state
     await office.until(
         lambda: any(ch.extension == "203" and ch.state != 6 for ch in state.channels.values())
@@ -101,7 +101,7 @@ async def test_forwarded_to_a_colleague_shows_their_name(office: Office) -> None
     assert await dispatch(office.services, bob, "inoltro carol") == (
         "Le chiamate ora sono inoltrate sempre verso Carol Clark (203)."
     )
-    view = PresenceView(office.services.info)
+    view = PresenceView(office.services)
     await office.until(lambda: view.of_extensions(["202"], "en").show == "away")
     assert view.of_extensions(["202"], "en").status == "Forwarded to Carol Clark (203)"
     status = await dispatch(office.services, bob, "stato") or ""
@@ -173,7 +173,7 @@ def test_a_forwarded_call_on_the_real_asterisk_names_both_parties() -> None:
     services = load_services(
         Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline()
     )
-    view = PresenceView(services.info)
+    view = PresenceView(services)
     seen: dict[str, set[str]] = {"204": set(), "205": set()}
     both = False
     for msg in AmiFramer().feed(capture_bytes("dnd_and_cf_astdb")):
@@ -239,7 +239,7 @@ def test_on_the_real_asterisk_nobody_talks_with_themselves(capture: str) -> None
     services = load_services(
         Config(Path("lab.toml"), PbxConfig(secret="x"), users), state, Offline()
     )
-    view = PresenceView(services.info)
+    view = PresenceView(services)
     named = 0
     for msg in AmiFramer().feed(capture_bytes(capture)):
         state.apply(msg)
@@ -294,7 +294,7 @@ async def test_a_click_to_call_ringing_the_callers_phone_says_whom_it_calls(
     alice = office.users["alice"]
     ring_forever(office.pbx, "201")
     await office.services.calls.call(alice, "bob")
-    view = PresenceView(office.services.info)
+    view = PresenceView(office.services)
     await office.until(lambda: view.of_extensions(["201"], "en").show == "away")
     assert view.of_extensions(["201"], "en").status == "Ringing: calling Bob Brown (202)"
     assert view.of_extensions(["201"], "it").status == "Squilla: chiamata verso Bob Brown (202)"
