@@ -337,11 +337,6 @@ class XmppHooks(Protocol):
     def send_receipt(self, message: VirtualMessage) -> None:
         """The XEP-0184 receipt of a message a handler took (when the sender asked for one)."""
 
-    def on_chat_word(
-        self, words: Sequence[str], handler: Callable[[UserConfig], Awaitable[str] | str]
-    ) -> None:
-        """A one-word chat message to the component (``team``), answered by ``handler``."""
-
     def on_iq(
         self,
         namespace: str,

@@ -156,12 +156,6 @@ async def test_hooks_on_online_and_away_and_show(office: Office) -> None:
     assert hooks.is_online(office.config.users[1]) is False
 
 
-def test_a_chat_word_has_one_owner(office: Office) -> None:
-    hooks = hooks_of(office)
-    with pytest.raises(ValueError, match="team"):
-        hooks.on_chat_word(("team",), lambda user: "mine")
-
-
 async def test_no_stanza_leaves_when_the_component_is_offline(office: Office) -> None:
     hooks = hooks_of(office)
     gateway = office.app.xmpp  # type: ignore[union-attr]

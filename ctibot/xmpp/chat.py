@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from slixmpp import JID, Message
@@ -32,7 +32,6 @@ log = logging.getLogger("ctibot.xmpp")
 add_messages("xmpp", MESSAGES)
 
 MessageHandler = Callable[[VirtualMessage], "Awaitable[bool] | bool"]
-WordHandler = Callable[[UserConfig], "Awaitable[str] | str"]
 
 
 class ChatCommands:
@@ -44,7 +43,6 @@ class ChatCommands:
         assert xmpp is not None
         self.limiter = RateLimiter(xmpp.rate_limit, xmpp.rate_window)
         self.handlers: list[MessageHandler] = []
-        self.words: dict[str, WordHandler] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def wire(self) -> None:
@@ -60,13 +58,6 @@ class ChatCommands:
         task = asyncio.ensure_future(self.on_message(msg))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def add_words(self, words: Sequence[str], handler: WordHandler) -> None:
-        for word in words:
-            key = word.casefold()
-            if key in self.words:
-                raise ValueError(f"chat word {word!r} is taken")
-            self.words[key] = handler
 
     def _is_command_address(self, to: JID, user: UserConfig) -> bool:
         if to.user == "":
@@ -110,10 +101,6 @@ class ChatCommands:
                 name=gw.jids.display_name(to.user),
                 here=gw.jids.domain,
             )
-        elif (word := self.words.get(body.strip().casefold())) is not None:
-            if not self.limiter.allow(sender.bare):
-                return
-            reply = await _call(word, user)
         else:
             reply = await dispatch(
                 gw.services, user, body, limiter=self.limiter, sender=sender.bare

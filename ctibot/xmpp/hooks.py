@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from slixmpp import JID
@@ -122,11 +122,6 @@ class GatewayHooks:
 
     def on_message(self, handler: Callable[[VirtualMessage], Awaitable[bool] | bool]) -> None:
         self._gw.chat.handlers.append(handler)
-
-    def on_chat_word(
-        self, words: Sequence[str], handler: Callable[[UserConfig], Awaitable[str] | str]
-    ) -> None:
-        self._gw.chat.add_words(words, handler)
 
     # -- IQs and discovery -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "presence.status.unknown": "State unknown: the PBX is not reachable",
         "presence.team": "I have asked your client to add {n} contacts (people and phones): "
         "accept them to see everyone's state in your roster.",
+        "presence.team_no_xmpp": "Your roster is in your chat client: send team from there.",
     },
     "it": {
         "presence.status.available": "Disponibile",
@@ -34,5 +35,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "presence.status.unknown": "Stato sconosciuto: il centralino non è raggiungibile",
         "presence.team": "Ho chiesto al tuo client di aggiungere {n} contatti (persone e "
         "telefoni): accettali per vedere lo stato di tutti nel tuo elenco contatti.",
+        "presence.team_no_xmpp": "I tuoi contatti sono nel client di chat: scrivi squadra da lì.",
     },
 }

@@ -120,9 +120,10 @@ class PresenceService:
     def team(self, user: UserConfig) -> str:
         """Ask the user's client to add every person and phone (for servers without mod_groups)."""
         xmpp = self.ctx.xmpp
-        contacts = xmpp.contacts() if xmpp is not None else []
+        if xmpp is None or user.jid is None:
+            return translate("presence.team_no_xmpp", user.language)
+        contacts = xmpp.contacts()
         for local in contacts:
-            assert xmpp is not None
             xmpp.ask_subscription(user, local)
         return translate("presence.team", user.language, n=len(contacts))
 

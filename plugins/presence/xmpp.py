@@ -1,4 +1,4 @@
-"""XMPP wiring: the presence source of the virtual JIDs, and the ``team`` chat word."""
+"""XMPP wiring: the presence source of the virtual JIDs."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ from ctibot.plugin import PluginContext
 
 from .services import PresenceService
 
-TEAM_WORDS = ("team", "squadra")
-
 
 def setup(ctx: PluginContext, service: PresenceService) -> None:
     """Show the PBX on the virtual JIDs (nothing to do without XMPP)."""
-    if ctx.xmpp is None:
-        return
-    ctx.xmpp.set_presence(service.presence_of)
-    ctx.xmpp.on_chat_word(TEAM_WORDS, service.team)
+    if ctx.xmpp is not None:
+        ctx.xmpp.set_presence(service.presence_of)
