@@ -9,6 +9,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.transfer_to_peer": "You are talking with {party}: a call cannot be transferred to "
         "the party it connects you with.",
         "error.no_call": "You are not on a call.",
+        "error.no_such_call": "That call is over.",
         "error.no_answered_call": "Your call has not been answered yet.",
         "error.no_parked_call": "No call is parked on {slot}.",
         "error.already_recording": "This call is already being recorded.",
@@ -52,6 +53,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.transfer_to_peer": "Stai parlando con {party}: non si può trasferire una chiamata "
         "alla persona con cui ti collega.",
         "error.no_call": "Non sei in chiamata.",
+        "error.no_such_call": "Quella chiamata è finita.",
         "error.no_answered_call": "La tua chiamata non ha ancora avuto risposta.",
         "error.no_parked_call": "Nessuna chiamata parcheggiata su {slot}.",
         "error.already_recording": "La chiamata è già in registrazione.",

@@ -8,14 +8,17 @@ from collections.abc import Awaitable, Callable
 from ctibot.plugin import (
     AmiValueError,
     BadArgument,
+    Call,
     CallAction,
     CallPlaced,
+    Channel,
     NotFound,
     NothingToDo,
     PbxRefused,
     PluginContext,
     ServiceBase,
     UserConfig,
+    clean_name,
     clip,
     label,
 )
@@ -249,3 +252,104 @@ class CallsService(ServiceBase):
         await self.send(action)
         name = self.name_of_number(target)
         return CallAction(mode, spied.linkedid, target, target, party_name=name)
+
+    # -- anyone's call, from the operator board (permission operator_panel) ---------------
+
+    def leg_of(self, call_id: str, extension: str | None = None) -> tuple[Call, Channel]:
+        """A live call and the channel to act on: ``extension``'s leg, else its first one."""
+        call = self.state.calls.get(str(call_id))
+        if call is None:
+            raise NotFound("error.no_such_call", call=clip(str(call_id)))
+        legs = [
+            ch for ch in call.channels.values() if extension is None or ch.extension == extension
+        ]
+        if not legs:
+            raise NotFound("error.no_such_call", call=clip(str(call_id)))
+        legs.sort(key=lambda ch: (ch.bridge is None, ch.uniqueid != call.origin, ch.created_at))
+        return call, legs[0]
+
+    def _operator(self, user: UserConfig, permission: str) -> None:
+        self.require(user, "operator_panel")
+        self.require(user, permission)
+        self.require_pbx()
+
+    async def hangup_call(
+        self, user: UserConfig, call_id: str, extension: str | None = None
+    ) -> CallAction:
+        """Hang up anyone's call (``extension``'s leg of it, or the whole call)."""
+        self._operator(user, "hangup")
+        call, leg = self.leg_of(call_id, extension)
+        targets = [leg] if extension else list(call.channels.values())
+        for channel in targets:
+            await self.send(self.build(act.hangup, channel.name))
+        return CallAction("hangup", call.id, leg.party, party_name=self.name_of_number(leg.party))
+
+    async def transfer_call(
+        self, user: UserConfig, call_id: str, destination: str, extension: str | None = None
+    ) -> CallAction:
+        """Send the party ``extension`` talks with (or the caller, while it rings) elsewhere."""
+        self._operator(user, "transfer")
+        call, leg = self.leg_of(call_id, extension)
+        exten, name = await self.resolve_destination(user, destination)
+        if exten == leg.extension:
+            raise BadArgument("error.transfer_to_peer", party=label(name, exten))
+        context = self.layout.internal_context
+        peer = self.peer_of(leg)
+        if peer is not None:
+            moved = peer
+            try:
+                await self.send(self.build(act.blind_transfer, leg.name, exten, context))
+            except PbxRefused:
+                await self.send(self.build(act.redirect, peer.name, exten, context))
+        else:  # still ringing: the caller's leg goes to the new destination
+            moved = call.channels.get(call.origin or "") or leg
+            await self.send(self.build(act.redirect, moved.name, exten, context))
+        party = moved.party
+        return CallAction(
+            "transfer",
+            call.id,
+            party,
+            exten,
+            party_name=self.name_of_number(party) or clean_name(call.caller_name),
+            destination_name=name,
+        )
+
+    async def park_call(
+        self, user: UserConfig, call_id: str, extension: str | None = None
+    ) -> CallAction:
+        """Park the party ``extension`` talks with; on timeout it rings ``extension`` again."""
+        self._operator(user, "park")
+        call, leg = self.leg_of(call_id, extension)
+        peer = self.peer_of(leg)
+        if peer is None:
+            raise NothingToDo("error.no_answered_call")
+        await self.send(self.build(act.park, peer.name, leg.name, self.layout.parking_lot))
+        parked = await self.wait_for(
+            lambda: next(
+                (p.slot for p in self.state.parkings.values() if p.uniqueid == peer.uniqueid),
+                None,
+            ),
+            self.park_confirm,
+        )
+        return CallAction("park", call.id, peer.party, parked)
+
+    async def record_call(
+        self, user: UserConfig, call_id: str, action: str = "start", extension: str | None = None
+    ) -> CallAction:
+        """Start or stop recording anyone's answered call."""
+        self._operator(user, "recording")
+        if action not in ("start", "stop"):
+            raise BadArgument("error.bad_choice", value=clip(action), choices="start|stop")
+        call, leg = self.leg_of(call_id, extension)
+        if leg.bridge is None:
+            raise NothingToDo("error.no_answered_call")
+        if action == "start":
+            if call.recording:
+                raise NothingToDo("error.already_recording")
+            name = _UNSAFE_FILE.sub("_", f"ctibot-{call.id}-{leg.party or 'call'}")[:120] + ".wav"
+            await self.send(self.build(act.mixmonitor, leg.name, name, "a"))
+        else:
+            if not call.recording:
+                raise NothingToDo("error.not_recording")
+            await self.send(self.build(act.stop_mixmonitor, leg.name))
+        return CallAction(f"record_{action}", call.id, leg.party)
