@@ -1,0 +1,71 @@
+"""The voicemail page: my boxes' messages, listen (audio/wav, ranges), download, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import send_file
+
+from .services import VoicemailService
+
+MENU = {"en": "Voicemail", "it": "Segreteria"}
+
+
+async def _audio(
+    service: VoicemailService, req: Any, box: str, folder: str, msg: str, attachment: bool
+) -> Any:
+    path, mimetype = service.audio(req.user, box, folder, msg)
+    response = await send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=attachment,
+        attachment_filename=f"voicemail-{box}-{folder}-{msg}.wav" if attachment else None,
+        conditional=True,  # Range requests: the audio element seeks
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def routes(web: Any, service: VoicemailService) -> None:
+    """Add the voicemail page, its audio and its actions to the web panel."""
+    service.web = web
+
+    @web.page(
+        "/voicemail",
+        permission="voicemail",
+        menu=MENU,
+        order=50,
+        template="voicemail/index.html",
+    )
+    async def voicemail_page(req: Any) -> dict[str, Any]:
+        play = req.args.get("play") or ""
+        return {
+            "messages": service.messages(req.user),
+            "counts": service.counts(req.user),
+            "play": play if isinstance(play, str) else "",
+        }
+
+    @web.file("/voicemail/<box>/<folder>/<msg>/audio", permission="voicemail")
+    async def voicemail_audio(req: Any, box: str, folder: str, msg: str) -> Any:
+        return await _audio(service, req, box, folder, msg, attachment=False)
+
+    @web.file("/voicemail/<box>/<folder>/<msg>/download", permission="voicemail")
+    async def voicemail_download(req: Any, box: str, folder: str, msg: str) -> Any:
+        return await _audio(service, req, box, folder, msg, attachment=True)
+
+    @web.action("/voicemail/<box>/<folder>/<msg>/delete", permission="voicemail")
+    async def voicemail_delete(req: Any, box: str, folder: str, msg: str) -> Any:
+        await service.delete(req.user, box, folder, msg)
+        return req.back(req.t("voicemail.web.deleted"))
+
+    @web.action("/voicemail/<box>/INBOX/<msg>/heard", permission="voicemail")
+    async def voicemail_heard(req: Any, box: str, msg: str) -> Any:
+        await service.mark_heard(req.user, box, msg)
+        return req.back()
+
+    @web.api("/api/voicemail", methods=("GET",), permission="voicemail")
+    async def api_voicemail(req: Any) -> dict[str, Any]:
+        return service.summary(req.user)
+
+    web.live("voicemail", snapshot=service.summary, permission="voicemail")
