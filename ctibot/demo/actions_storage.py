@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctibot.demo import messages as m
+from ctibot.demo import voicemail
 from ctibot.demo.registry import action, arg, send_list
 from ctibot.demo.voicemail import user_fields
 
@@ -164,3 +166,13 @@ async def voicemail_remove(s: AmiSession, msg: dict, aid: str | None) -> None:
 @action("VoicemailRefresh")
 async def voicemail_refresh(s: AmiSession, msg: dict, aid: str | None) -> None:
     s.send(m.response("Success", aid, "Refresh sent"))
+    office = s.pbx.office
+    if not office.voicemail_spool:
+        return
+    # Asterisk rereads the box's folders and sends MessageWaiting (the files are the truth).
+    only = arg(msg, "Mailbox")
+    for mb in office.mailboxes.values():
+        if only and only.partition("@")[0] != mb.box:
+            continue
+        if voicemail.rescan(Path(office.voicemail_spool), mb):
+            s.pbx.engine.dialplan.announce_mailbox(mb.box)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctibot.demo import messages as m
+from ctibot.demo import offhour
+from ctibot.demo import voicemail as vm
 from ctibot.demo.conference import CONFERENCE_ROOMS, ConferenceRooms
 from ctibot.demo.voicemail import VoicemailMessage
 
@@ -35,6 +38,8 @@ class Dialplan:
         self.queue_callers: dict[str, list[tuple[Channel, float]]] = {}
         self.rooms = ConferenceRooms(engine)
         self.conferences = self.rooms.bridges  # the rooms in use and their bridges
+        #: Where Playback finds announcements and Record writes them (None: no files).
+        self.sounds_dir: offhour.SoundsDir = None
 
     async def hold_forever(self) -> None:
         await asyncio.sleep(FOREVER)
@@ -159,6 +164,8 @@ class Dialplan:
 
     async def inbound(self, ch: Channel, did: str) -> None:
         """``from-pstn``: the inbound route of a DID (an extension or a queue)."""
+        if await offhour.night_service(self, ch, did):
+            return  # ctibot's off-hour rule for the route applied
         office = self.office
         dest = office.dids.get(did)
         if dest is None and (did in office.users or office.queue_by_number(did) is not None):
@@ -328,7 +335,12 @@ class Dialplan:
         wall = self.e.clock.wall()
         msg_id = f"{int(wall)}-{len(mailbox.messages):08x}"
         date = time.strftime("%a %b %d %I:%M:%S %p UTC %Y", time.gmtime(wall))
-        mailbox.messages.append(VoicemailMessage(msg_id, "INBOX", callerid, date, duration))
+        message = VoicemailMessage(msg_id, "INBOX", callerid, date, duration)
+        mailbox.messages.append(message)
+        if self.office.voicemail_spool:
+            stem = vm.store_message(Path(self.office.voicemail_spool), mailbox, message, wall)
+            self.announce_mailbox(box, ch)
+            return str(stem)
         self.announce_mailbox(box, ch)
         spool = f"/var/spool/asterisk/voicemail/{self.office.voicemail_context}/{box}"
         return f"{spool}/INBOX/msg{number:04d}"
@@ -700,6 +712,8 @@ class Dialplan:
             e.steps.playback_done(ch)
         elif lower == "chanspy":
             await self.chanspy(ch, data)
+        elif lower == "record":
+            await offhour.record(self, ch, data)
         elif lower == "voicemail":
             # An Originate's application runs outside the dialplan: no Newexten.
             await self.voicemail(ch, data.split("@", 1)[0].split(",", 1)[0], step=False)

@@ -133,6 +133,8 @@ class Office:
     ring_timeout: float = 15.0
     astdb: AstDb = field(default_factory=AstDb)
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+    #: Where messages are written as files (Asterisk's layout); None: kept in memory only.
+    voicemail_spool: str | None = None
     _other_devices: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
