@@ -1,0 +1,158 @@
+"""The off-hour page: rules per inbound route, announcements (upload, record, listen, edit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import request, send_file
+
+from ctibot.plugin import BadArgument, NotFound, PbxUnavailable
+
+from .services import ACTIONS, MODES, OffhourService
+
+PERMISSION = "offhour"
+_TIMEZONES = ("UTC", "Europe/Rome", "Europe/London", "Europe/Berlin", "America/New_York")
+
+
+def _public(form: Any) -> bool:
+    return str(form.get("public", "")).lower() in ("1", "on", "true", "yes")
+
+
+def _rule_json(view: Any) -> dict[str, Any]:
+    rule = view.rule
+    return {
+        "did": view.route.did,
+        "label": view.route.label,
+        "generic": view.route.generic,
+        "active": view.active,
+        "mode": rule.mode,
+        "start": rule.start,
+        "end": rule.end,
+        "timezone": rule.timezone,
+        "action": rule.action,
+        "target": rule.target,
+        "announcement": rule.announcement,
+    }
+
+
+def _announcement_json(found: Any, user: Any) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "author": found.author,
+        "description": found.description,
+        "public": found.public,
+        "state": found.state,
+        "mine": found.author == user.name,
+    }
+
+
+def routes(web: Any, service: OffhourService) -> None:
+    """Add the off-hour page, its actions and its JSON API to the web panel."""
+    if not hasattr(web, "page"):
+        return  # a bare HTTP shell (no web panel): nothing to show
+
+    @web.page(
+        "/offhour",
+        permission=PERMISSION,
+        menu={"en": "Off-hour", "it": "Fuori orario"},
+        order=70,
+        template="offhour/index.html",
+    )
+    async def offhour_page(req: Any) -> dict[str, Any]:
+        timezones = list(_TIMEZONES)
+        if service.timezone not in timezones:
+            timezones.insert(0, service.timezone)
+        return {
+            "routes": await service.overview(req.user),
+            "announcements": await service.announcements(req.user),
+            "modes": MODES,
+            "actions": ACTIONS,
+            "timezones": timezones,
+            "default_timezone": service.timezone,
+            "me": req.user.name,
+            "max_upload_kb": service.max_upload // 1000,
+        }
+
+    @web.action("/offhour/routes/<did>/rule", permission=PERMISSION)
+    async def set_rule(req: Any, did: str) -> Any:
+        form = req.form
+        try:
+            await service.set_rule(
+                req.user,
+                did,
+                mode=form.get("mode", ""),
+                action=form.get("action", "hangup"),
+                target=form.get("target", ""),
+                start=form.get("start", ""),
+                end=form.get("end", ""),
+                timezone=form.get("timezone") or None,
+                announcement=form.get("announcement") or None,
+            )
+        except PbxUnavailable:
+            return req.back(req.t("offhour.web.saved_offline", did=did))
+        return req.back(req.t("offhour.web.saved", did=did))
+
+    @web.action("/offhour/announcements/upload", permission=PERMISSION)
+    async def upload(req: Any) -> Any:
+        files = await request.files
+        sent = files.get("file")
+        if sent is None or not sent.filename:
+            raise BadArgument("offhour.error.no_file")
+        # Read one byte past the cap: a bigger file is refused without reading it all.
+        data = sent.read(service.max_upload + 1)
+        found = await service.upload(
+            req.user, data, req.form.get("description", ""), _public(req.form)
+        )
+        return req.back(req.t("offhour.web.uploaded", id=found.id))
+
+    @web.action("/offhour/announcements/record", permission=PERMISSION)
+    async def record(req: Any) -> Any:
+        await service.record_by_phone(req.user, req.form.get("description", ""), _public(req.form))
+        return req.back(req.t("offhour.web.recording_started"))
+
+    @web.action("/offhour/announcements/<number>/edit", permission=PERMISSION)
+    async def edit(req: Any, number: str) -> Any:
+        found = await service.update_announcement(
+            req.user, number, req.form.get("description", ""), _public(req.form)
+        )
+        return req.back(req.t("offhour.web.updated", id=found.id))
+
+    @web.action("/offhour/announcements/<number>/delete", permission=PERMISSION)
+    async def delete(req: Any, number: str) -> Any:
+        found = await service.delete_announcement(req.user, number)
+        return req.back(req.t("offhour.web.deleted", id=found.id))
+
+    @web.api("/api/offhour/announcements/<number>/audio", methods=("GET",), permission=PERMISSION)
+    async def audio(req: Any, number: str) -> Any:
+        """The announcement's WAV (its id names it; never a path from the request)."""
+        found = await service.announcement(req.user, number)
+        path = service.audio_file(found)
+        if path is None:
+            raise NotFound("offhour.error.no_such_announcement", id=found.id)
+        return await send_file(path, mimetype="audio/wav", conditional=True)
+
+    @web.api("/api/offhour", methods=("GET",), permission=PERMISSION)
+    async def api_overview(req: Any) -> dict[str, Any]:
+        return {
+            "routes": [_rule_json(v) for v in await service.overview(req.user)],
+            "announcements": [
+                _announcement_json(a, req.user) for a in await service.announcements(req.user)
+            ],
+        }
+
+    @web.api("/api/offhour/routes/<did>", methods=("POST",), permission=PERMISSION)
+    async def api_set_rule(req: Any, did: str) -> dict[str, Any]:
+        data = req.json if isinstance(req.json, dict) else {}
+        await service.set_rule(
+            req.user,
+            did,
+            mode=str(data.get("mode", "")),
+            action=str(data.get("action", "hangup")),
+            target=str(data.get("target", "")),
+            start=str(data.get("start", "")),
+            end=str(data.get("end", "")),
+            timezone=data.get("timezone") or None,
+            announcement=data.get("announcement") or None,
+        )
+        view = next(v for v in await service.overview(req.user) if v.route.did == did)
+        return _rule_json(view)
