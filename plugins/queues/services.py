@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctibot.plugin import (
     NotFound,
     NothingToDo,
@@ -11,6 +13,7 @@ from ctibot.plugin import (
     ServiceBase,
     UserConfig,
     clip,
+    label,
 )
 from ctibot.plugin import actions as act
 from ctibot.plugin import validate as v
@@ -172,3 +175,82 @@ class QueuesService(ServiceBase):
         """Queues to offer the user: those they are in, then every other known queue."""
         mine = [q for q, _ in self.memberships(user)]
         return list(dict.fromkeys(mine + sorted(self.state.queues)))
+
+    # -- the queues page (F33) -----------------------------------------------------
+
+    def my_queue_names(self, user: UserConfig, allowed: dict[str, int] | None = None) -> list[str]:
+        """The user's queues: those they are in, and the dynamic ones they may log into."""
+        mine = [q for q, _ in self.memberships(user)]
+        more = [q for q in (allowed or {}) if q in self.state.queues]
+        return sorted(dict.fromkeys(mine + more))
+
+    def queue_view(self, user: UserConfig, name: str) -> dict[str, Any]:
+        """One queue as the page shows it: agents, waiting callers, counts, and me."""
+        queue = self.state.queues[name]
+        now = self.now()
+        mine = set(user.extensions)
+        agents = [
+            {
+                "key": m.key,
+                "name": clip(m.name or m.key, 60),
+                "extension": m.key if m.key.isdigit() else None,
+                "status": m.status,
+                "in_call": m.in_call,
+                "paused": m.paused,
+                "reason": clip(m.reason, MAX_REASON) if m.paused else "",
+                "dynamic": m.dynamic,
+                "calls_taken": m.calls_taken,
+                "me": m.key in mine,
+            }
+            for m in sorted(queue.members.values(), key=lambda m: (m.name or m.key, m.key))
+        ]
+        callers = [
+            {
+                "position": c.position,
+                "caller": label(c.name, c.number),
+                "wait": max(0, int(now - c.joined_at)),
+            }
+            for c in sorted(queue.callers.values(), key=lambda c: (c.position, c.joined_at))
+        ]
+        me = next((a for a in agents if a["me"]), None)
+        return {
+            "name": name,
+            "agents": agents,
+            "callers": callers,
+            "waiting": len(callers),
+            "answered": queue.answered,
+            "abandoned": queue.abandoned,
+            "logged_in": me is not None,
+            "static": me is not None and not me["dynamic"],
+            "paused": bool(me and me["paused"]),
+            "reason": me["reason"] if me else "",
+        }
+
+    async def overview(self, user: UserConfig) -> list[dict[str, Any]]:
+        """Each of the user's queues with its agents, waiting callers and counts (F33)."""
+        self.require(user, "queue_agent")
+        allowed: dict[str, int] = {}
+        if self.connected:
+            try:
+                allowed = await self.dynamic_queues(user)
+            except (PbxUnavailable, PbxRefused):
+                allowed = {}
+        self._allowed[user.name] = set(allowed)
+        return [self.queue_view(user, q) for q in self.my_queue_names(user, allowed)]
+
+    def known_overview(self, user: UserConfig) -> list[dict[str, Any]]:
+        """Like ``overview`` with the dynamic queues last looked up (no PBX round trip)."""
+        allowed = dict.fromkeys(self._allowed.get(user.name, ()), 0)
+        return [self.queue_view(user, q) for q in self.my_queue_names(user, allowed)]
+
+    @property
+    def _allowed(self) -> dict[str, set[str]]:
+        """Per user, the dynamic queues last found in AstDB (QPENALTY)."""
+        found = self.__dict__.get("_allowed_queues")
+        if found is None:
+            found = self.__dict__["_allowed_queues"] = {}
+        return found
+
+    @property
+    def connected(self) -> bool:
+        return bool(getattr(self.ami, "connected", True))

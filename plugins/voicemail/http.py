@@ -9,6 +9,7 @@ from quart import send_file
 from .services import VoicemailService
 
 MENU = {"en": "Voicemail", "it": "Segreteria"}
+PAGE = "voicemail/index.html"
 
 
 async def _audio(
@@ -36,7 +37,7 @@ def routes(web: Any, service: VoicemailService) -> None:
         permission="voicemail",
         menu=MENU,
         order=50,
-        template="voicemail/index.html",
+        template=PAGE,
     )
     async def voicemail_page(req: Any) -> dict[str, Any]:
         play = req.args.get("play") or ""
@@ -46,11 +47,12 @@ def routes(web: Any, service: VoicemailService) -> None:
             "play": play if isinstance(play, str) else "",
         }
 
-    @web.file("/voicemail/<box>/<folder>/<msg>/audio", permission="voicemail")
+    # The audio and the download are pages whose handler answers with the file itself.
+    @web.page("/voicemail/<box>/<folder>/<msg>/audio", permission="voicemail", template=PAGE)
     async def voicemail_audio(req: Any, box: str, folder: str, msg: str) -> Any:
         return await _audio(service, req, box, folder, msg, attachment=False)
 
-    @web.file("/voicemail/<box>/<folder>/<msg>/download", permission="voicemail")
+    @web.page("/voicemail/<box>/<folder>/<msg>/download", permission="voicemail", template=PAGE)
     async def voicemail_download(req: Any, box: str, folder: str, msg: str) -> Any:
         return await _audio(service, req, box, folder, msg, attachment=True)
 

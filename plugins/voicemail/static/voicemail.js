@@ -93,15 +93,23 @@
     if (!form) return;
     ev.preventDefault();
     if (!window.confirm(page().dataset.confirm)) return;
-    window.ctibot.post(form.action, {}).then(() => {
+    window.ctibot.post(form.action, {}).then((answer) => {
       const tr = form.closest("tr");
-      if (tr) tr.remove();
+      if (tr && answer.status < 400 && answer.ok !== false) tr.remove();
     });
   });
 
   document.addEventListener("DOMContentLoaded", () => {
     const root = page();
     if (!root) return;
+    // Heard to the end: the message moves to Old, as listening on the phone does.
+    root.querySelector("#vm-audio").addEventListener("ended", () => {
+      const row = root.querySelector("tr.vm-playing");
+      const parts = row ? row.dataset.key.split("/") : [];
+      if (parts[1] === "INBOX") {
+        window.ctibot.post("/voicemail/" + parts[0] + "/INBOX/" + parts[2] + "/heard", {});
+      }
+    });
     if (window.ctibot && window.ctibot.on) window.ctibot.on("voicemail", render);
     const wanted = root.dataset.play;
     if (wanted) {

@@ -1,0 +1,106 @@
+"""The queues page (F33): my queues' agents, waiting callers and counts; login, pause — live."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ctibot.plugin import (
+    PbxResynced,
+    QueueCallerAbandoned,
+    QueueCallerJoined,
+    QueueCallerLeft,
+    QueueMemberChanged,
+)
+
+from .services import QueuesService
+
+PAGE = "queues/index.html"
+MENU = {"en": "Queues", "it": "Code"}
+#: Changes within this time reach the browsers as one update (a busy queue stays cheap).
+COALESCE = 0.2
+
+
+class QueuesLive:
+    """Publishes each user's queues on the ``queues`` topic when a queue changes."""
+
+    def __init__(self, web: Any, service: QueuesService) -> None:
+        self.web, self.service = web, service
+        self._pending: asyncio.TimerHandle | None = None
+
+    def snapshot(self, user: Any) -> Any:
+        return self._payload_async(user)
+
+    async def _payload_async(self, user: Any) -> dict[str, Any]:
+        return {"queues": await self.service.overview(user)}
+
+    def changed(self, _event: Any = None) -> None:
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._pending = loop.call_later(COALESCE, self.flush)
+
+    def flush(self) -> None:
+        self._pending = None
+        service = self.service
+        for user in service.config.users:
+            if not service.may(user, "queue_agent"):
+                continue
+            data = {"queues": service.known_overview(user)}
+            self.web.publish("queues", data, users=[user], key="state")
+
+
+def routes(web: Any, service: QueuesService) -> None:
+    """Add the queues page, its actions, its API and its live topic."""
+    live = QueuesLive(web, service)
+
+    @web.page("/queues", permission="queue_agent", menu=MENU, order=30, template=PAGE)
+    async def queues_page(req: Any) -> dict[str, Any]:
+        return {"queues": await service.overview(req.user)}
+
+    async def done(req: Any, result: Any, key: str) -> Any:
+        live.changed()
+        queues = ", ".join(result.changed or result.unchanged)
+        return req.back(req.t(key, queues=queues, reason=result.reason or ""))
+
+    @web.action("/queues/<queue>/login", permission="queue_agent")
+    async def queue_login(req: Any, queue: str) -> Any:
+        result = await service.queue_login(req.user, queue)
+        return await done(req, result, "queue.login" if result.changed else "queue.login_none")
+
+    @web.action("/queues/<queue>/logout", permission="queue_agent")
+    async def queue_logout(req: Any, queue: str) -> Any:
+        return await done(req, await service.queue_logout(req.user, queue), "queue.logout")
+
+    @web.action("/queues/<queue>/pause", permission="queue_agent")
+    async def queue_pause(req: Any, queue: str) -> Any:
+        data = req.json if isinstance(req.json, dict) else req.form
+        reason = data.get("reason") or None
+        result = await service.queue_pause(req.user, reason, queue)
+        if not result.changed:
+            return await done(req, result, "queue.pause_none")
+        return await done(req, result, "queue.pause" if result.reason else "queue.pause_plain")
+
+    @web.action("/queues/<queue>/resume", permission="queue_agent")
+    async def queue_resume(req: Any, queue: str) -> Any:
+        result = await service.queue_resume(req.user, queue)
+        return await done(req, result, "queue.resume" if result.changed else "queue.resume_none")
+
+    @web.api("/api/queues", methods=("GET",), permission="queue_agent")
+    async def api_queues(req: Any) -> dict[str, Any]:
+        return {"queues": await service.overview(req.user)}
+
+    web.live("queues", snapshot=live.snapshot, permission="queue_agent")
+    bus = service.ctx.bus
+    if bus is not None:
+        bus.subscribe(
+            live.changed,
+            QueueCallerJoined,
+            QueueCallerLeft,
+            QueueCallerAbandoned,
+            QueueMemberChanged,
+            PbxResynced,
+        )
