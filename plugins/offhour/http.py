@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
 from quart import request, send_file
 
 from ctibot.plugin import BadArgument, NotFound, PbxUnavailable
@@ -12,6 +13,18 @@ from .services import ACTIONS, MODES, OffhourService
 
 PERMISSION = "offhour"
 _TIMEZONES = ("UTC", "Europe/Rome", "Europe/London", "Europe/Berlin", "America/New_York")
+
+
+class RuleIn(BaseModel):
+    """An off-hour rule (``start``/``end`` as local date-times in ``timezone``)."""
+
+    mode: str = Field(description="never | always | between")
+    action: str = Field("hangup", description="hangup | voicemail | redirect")
+    target: str = Field("", max_length=40, description="voicemail box or destination")
+    start: str = Field("", max_length=25, description="between: e.g. 2026-08-01T18:00")
+    end: str = Field("", max_length=25, description="between: e.g. 2026-08-31T08:00")
+    timezone: str | None = Field(None, max_length=64, description="e.g. Europe/Rome")
+    announcement: int | None = Field(None, description="an announcement id")
 
 
 def _public(form: Any) -> bool:
@@ -140,19 +153,20 @@ def routes(web: Any, service: OffhourService) -> None:
             ],
         }
 
-    @web.api("/api/offhour/routes/<did>", methods=("POST",), permission=PERMISSION)
+    @web.api("/api/offhour/routes/<did>", methods=("POST",), permission=PERMISSION, request=RuleIn)
     async def api_set_rule(req: Any, did: str) -> dict[str, Any]:
-        data = req.json if isinstance(req.json, dict) else {}
+        """Set a route's off-hour rule; it goes to the PBX's AstDB at once."""
+        data: RuleIn = req.json
         await service.set_rule(
             req.user,
             did,
-            mode=str(data.get("mode", "")),
-            action=str(data.get("action", "hangup")),
-            target=str(data.get("target", "")),
-            start=str(data.get("start", "")),
-            end=str(data.get("end", "")),
-            timezone=data.get("timezone") or None,
-            announcement=data.get("announcement") or None,
+            mode=data.mode,
+            action=data.action,
+            target=data.target,
+            start=data.start,
+            end=data.end,
+            timezone=data.timezone,
+            announcement=data.announcement,
         )
         view = next(v for v in await service.overview(req.user) if v.route.did == did)
         return _rule_json(view)
