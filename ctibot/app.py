@@ -47,7 +47,8 @@ class CtiApp:
         self.services: ServiceRegistry = self.plugins.services
         self.commands: Registry = self.plugins.commands
         self.xmpp: Any = None
-        self.http: Any = None
+        self.http: Any = None  # ctibot.http.shell.HttpShell
+        self.web: Any = None  # ctibot.http.web.WebApi: what plugins' routes get
         self._database = database
 
     async def start(self) -> None:
@@ -71,9 +72,16 @@ class CtiApp:
         web = getattr(self.config, "web", None)
         if web is not None and self._database:
             from ctibot.http.shell import HttpShell
+            from ctibot.http.web import WebApi
 
             self.http = HttpShell(web.listen)
-            self.plugins.add_routes(self.http)
+            packages = {
+                state.name: state.plugin.routes.__module__.rpartition(".")[0]
+                for state in self.plugins.enabled()
+                if state.plugin is not None and state.plugin.routes is not None
+            }
+            self.web = WebApi(self.http, self.config, self.store, plugin_packages=packages)
+            self.plugins.add_routes(self.web)
         if self._database:
             await self.plugins.setup()
         if self.http is not None:

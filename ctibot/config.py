@@ -16,6 +16,8 @@ from ctibot.permissions import DEFAULT_PROFILE, default_profiles, permission_tab
 
 SECRET_ENV = "CTIBOT_PBX_SECRET"
 XMPP_SECRET_ENV = "CTIBOT_XMPP_SECRET"
+WEB_SECRET_ENV = "CTIBOT_WEB_SECRET"
+LDAP_SECRET_ENV = "CTIBOT_LDAP_SECRET"
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -92,6 +94,32 @@ class WebConfig:
     """ctibot's HTTP server (the shell the SMS webhook and the web panel hang on)."""
 
     listen: str = "127.0.0.1:8080"  # host:port ([::1]:8080 for IPv6; port 0 = any free one)
+    secret_key: str = field(default="", repr=False)  # signs the session cookies ("" = random)
+    public_url: str = ""  # how people reach the panel, e.g. https://cti.example.com/
+
+
+@dataclass(frozen=True, slots=True)
+class LdapConfig:
+    """``[auth.ldap]``: where the directory is and how a login name becomes a bind."""
+
+    server: str  # ldap://host:389 or ldaps://host:636
+    bind_dn: str = ""  # DN template, e.g. "uid={login},ou=people,dc=example,dc=com"
+    search_base: str = ""  # or search-then-bind under this base...
+    search_filter: str = "(uid={login})"  # ...with this filter ({login} is escaped)
+    service_dn: str = ""  # the account that searches ("" = anonymous search)
+    service_password: str = field(default="", repr=False)
+    start_tls: bool = False
+    ca_file: str = ""  # the CA that signed the server's certificate ("" = the system's)
+    verify: bool = True  # check the server's certificate and name
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """``[auth]``: how web users log in (local users file, then LDAP when configured)."""
+
+    users_file: str = ""  # "" = no local users
+    ldap: LdapConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +173,7 @@ class Config:
     profiles: dict[str, frozenset[str]] = field(default_factory=default_profiles)
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     web: WebConfig | None = None  # None: no [web] section, no HTTP server
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     def layout(self) -> PbxLayout:
         """The PBX layout that the state model and the AMI client share."""
@@ -498,8 +527,74 @@ def _load_web(path: Path, table: Any) -> WebConfig:
         lambda v: re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}", v) is not None
         and int(v.rpartition(":")[2]) <= 65535,
     )
+    secret_key = s.get(
+        "secret_key",
+        str,
+        "a long random string (at least 16 characters) that signs the session cookies",
+        "",
+        lambda v: v == "" or len(v) >= 16,
+    )
+    secret_key = os.environ.get(WEB_SECRET_ENV) or secret_key
+    public_url = s.get(
+        "public_url",
+        str,
+        'the address people reach the panel at, e.g. "https://cti.example.com/"',
+        "",
+        lambda v: v == "" or re.fullmatch(r"https?://[^\s\"'<>]{1,2000}", v) is not None,
+    )
     s.finish()
-    return WebConfig(listen)
+    return WebConfig(listen, secret_key, public_url)
+
+
+def _load_auth(path: Path, table: Any) -> AuthConfig:
+    s = _Section(path, "[auth]", table)
+    users_file = s.get(
+        "users_file",
+        str,
+        "the path of the local users file (ctibot user add writes it)",
+        "",
+        lambda v: len(v) < 4096 and "\0" not in v,
+    )
+    ldap_table = s.table.get("ldap")
+    if ldap_table is not None:
+        s.used.add("ldap")
+    s.finish()
+    ldap = _load_ldap(path, ldap_table) if ldap_table is not None else None
+    return AuthConfig(users_file, ldap)
+
+
+def _load_ldap(path: Path, table: Any) -> LdapConfig:
+    s = _Section(path, "[auth.ldap]", table)
+    server = s.get(
+        "server",
+        str,
+        'the directory URL, e.g. "ldap://ldap.example.com" or "ldaps://ldap.example.com:636"',
+        check=lambda v: re.fullmatch(r"ldaps?://[A-Za-z0-9.:\[\]_-]{1,300}/?", v) is not None,
+    )
+    dn = "a DN with {login}, e.g. \"uid={login},ou=people,dc=example,dc=com\""
+    bind_dn = s.get("bind_dn", str, dn, "", lambda v: v == "" or "{login}" in v)
+    search_base = s.get("search_base", str, "the DN to search users under", "")
+    search_filter = s.get(
+        "search_filter",
+        str,
+        'an LDAP filter with {login}, e.g. "(uid={login})"',
+        "(uid={login})",
+        lambda v: "{login}" in v and v.startswith("(") and v.endswith(")"),
+    )
+    if not bind_dn and not search_base:
+        raise s.error("bind_dn", f"{dn}, or search_base (search-then-bind)", missing=True)
+    service_dn = s.get("service_dn", str, "the DN of the account that searches", "")
+    service_password = s.get("service_password", str, "that account's password", "")
+    service_password = os.environ.get(LDAP_SECRET_ENV) or service_password
+    start_tls = s.get("start_tls", bool, "true or false", False)
+    ca_file = s.get("ca_file", str, "the path of a CA certificate file (PEM)", "")
+    verify = s.get("verify", bool, "true or false", True)
+    timeout = s.get("timeout", float, "a positive number of seconds", 5.0, _positive)
+    s.finish()
+    return LdapConfig(
+        server, bind_dn, search_base, search_filter, service_dn, service_password,
+        start_tls, ca_file, verify, timeout,
+    )
 
 
 def _load_database(path: Path, table: Any) -> DatabaseConfig:
@@ -607,6 +702,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
     database = _load_database(path, data.get("database", {}))
     plugins = _load_plugins(path, data.get("plugins", {}))
     web = _load_web(path, data["web"]) if "web" in data else None
+    auth = _load_auth(path, data.get("auth", {}))
     jids: dict[str, str] = {}
     device_owner: dict[str, str] = {}
     for user in users:
@@ -638,6 +734,7 @@ def parse_config(text: str, path: Path | str = "<config>") -> Config:
         profiles=profiles,
         web=web,
         plugins=plugins,
+        auth=auth,
     )
 
 

@@ -437,6 +437,29 @@ class PluginContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: The web panel's names, loaded on first use (importing ctibot.plugin loads no Quart):
+#: ``WebApi`` / ``WebRequest`` (what ``routes(web, service)`` gets), ``PUBLIC`` / ``OWN``
+#: (route permissions), and pydantic's ``BaseModel`` / ``Field`` for JSON API models
+#: (dataclasses work too).
+_WEB_NAMES = {
+    "WebApi": ("ctibot.http.web", "WebApi"),
+    "WebRequest": ("ctibot.http.web", "WebRequest"),
+    "PUBLIC": ("ctibot.http.web", "PUBLIC"),
+    "OWN": ("ctibot.http.web", "OWN"),
+    "BaseModel": ("pydantic", "BaseModel"),
+    "Field": ("pydantic", "Field"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    found = _WEB_NAMES.get(name)
+    if found is None:
+        raise AttributeError(f"module 'ctibot.plugin' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(found[0]), found[1])
+
+
 __all__ = [
     "ADMIN_PROFILES",
     "ALL_PROFILES",

@@ -82,3 +82,9 @@ def replay_capture(
 def replay() -> Callable[..., Replay]:
     """``replay("inbound_call_did")`` -> Replay with the final state and its events."""
     return replay_capture
+
+
+# The web panel's shared fixtures (ctibot + demo PBX + panel, slapd, clients, Chromium).
+from web_fixtures import browser, slapd, web_clients, web_office  # noqa: E402
+
+__all__ = ["browser", "slapd", "web_clients", "web_office"]

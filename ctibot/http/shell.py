@@ -44,14 +44,19 @@ class HttpShell:
 
     def __init__(self, listen: str = "127.0.0.1:0", *, graceful_timeout: float = 1.0) -> None:
         self.host, self.requested_port = parse_listen(listen)
-        self.app = Quart("ctibot")
+        self.app = Quart("ctibot", static_folder=None)
         self.app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
         self.port: int | None = None
         self._graceful_timeout = graceful_timeout
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
+        self._on_stop: list[Callable[[], Any]] = []
         self.app.before_serving(self._on_serving)
+
+    def on_stop(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` when stopping, before the server waits for open requests."""
+        self._on_stop.append(callback)
 
     # -- routes ----------------------------------------------------------------------------
 
@@ -131,6 +136,11 @@ class HttpShell:
         task, self._task = self._task, None
         if task is None:
             return
+        for callback in self._on_stop:  # e.g. close the websockets: no graceful wait for them
+            try:
+                callback()
+            except Exception:
+                log.exception("HTTP server: a stop callback failed")
         self._stop.set()
         try:
             await asyncio.wait_for(task, self._graceful_timeout + 5)

@@ -1,0 +1,378 @@
+"""Shared web fixtures: ctibot + the demo PBX + the HTTP shell, slapd, logged-in clients, Chromium.
+
+Use them from any test module (tests/conftest.py imports them)::
+
+    async def test_x(web_office, web_clients):
+        resp = await web_clients["supervisor"].get("/queues")
+
+``web_office`` is a running ctibot on the demo PBX with the panel on 127.0.0.1 (port 0),
+four people of the demo office (``PROFILES``: one per profile, their logins and
+passwords) and local + LDAP login; ``web_clients`` holds an ``httpx.AsyncClient``
+per profile already logged in (``"anonymous"``: not logged in). ``browser`` is a
+Playwright Chromium (Debian's), ``slapd`` a throw-away OpenLDAP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ctibot.app import CtiApp
+from ctibot.config import (
+    AuthConfig,
+    Config,
+    DatabaseConfig,
+    LdapConfig,
+    PbxConfig,
+    UserConfig,
+    WebConfig,
+)
+from ctibot.demo.server import DemoPbx
+from ctibot.http.auth import UsersFile
+
+SCALE = 0.05
+SECRET_KEY = "test-secret-key-0123456789"
+LDAP_SUFFIX = "dc=ctibot,dc=test"
+LDAP_ADMIN = f"cn=admin,{LDAP_SUFFIX}"
+LDAP_ADMIN_PW = "admin-secret"
+LDAP_SERVICE = f"cn=search,{LDAP_SUFFIX}"
+LDAP_SERVICE_PW = "search-secret"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class Login:
+    """A person of the test office: login, password, where the password lives, profile."""
+
+    name: str
+    password: str
+    source: str  # "local" (users file) or "ldap"
+    profile: str
+    fullname: str
+    extension: str
+
+
+#: One person per profile (the keys are what ``web_clients`` is indexed by).
+PROFILES: dict[str, Login] = {
+    "user": Login("bob", "bob-local-pw", "local", "user", "Bob Brown", "202"),
+    "supervisor": Login("alice", "alice-ldap-pw", "ldap", "supervisor", "Alice Anders", "201"),
+    "admin": Login("carol", "carol-local-pw", "local", "admin", "Carol Clark", "203"),
+}
+#: In LDAP only, not a ctibot user: a right password must still not open the panel.
+STRANGER = Login("mallory", "mallory-ldap-pw", "ldap", "", "Mallory Malle", "")
+#: LDAP users (uid -> password); ``dave`` is a ctibot user in LDAP too.
+LDAP_USERS = {
+    "alice": "alice-ldap-pw",
+    "dave": "dave-ldap-pw",
+    "mallory": "mallory-ldap-pw",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- slapd -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Slapd:
+    """A running throw-away OpenLDAP: its URL and the DNs of the test directory."""
+
+    url: str
+    suffix: str
+    people: str
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def bind_dn_config(self, **changes: Any) -> LdapConfig:
+        """``[auth.ldap]`` with a DN template (bind as ``uid={login},ou=people,…``)."""
+        return LdapConfig(self.url, bind_dn=f"uid={{login}},{self.people}", timeout=3, **changes)
+
+    def search_config(self, **changes: Any) -> LdapConfig:
+        """``[auth.ldap]`` with search-then-bind through the service account."""
+        settings: dict[str, Any] = dict(
+            search_base=self.people,
+            search_filter="(&(objectClass=inetOrgPerson)(uid={login}))",
+            service_dn=LDAP_SERVICE,
+            service_password=LDAP_SERVICE_PW,
+            timeout=3,
+        )
+        settings.update(changes)
+        return LdapConfig(self.url, **settings)
+
+
+def _slappasswd(password: str) -> str:
+    return subprocess.run(
+        ["slappasswd", "-s", password], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def start_slapd(folder: Path) -> Slapd:
+    """Write slapd.conf and the test users, load them offline, start slapd on loopback."""
+    slapd = shutil.which("slapd") or "/usr/sbin/slapd"
+    if not os.path.exists(slapd):
+        pytest.skip("slapd is not installed (scripts/setup --test installs it)")
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "db"
+    db.mkdir(exist_ok=True)
+    people = f"ou=people,{LDAP_SUFFIX}"
+    conf = folder / "slapd.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "include /etc/ldap/schema/core.schema",
+                "include /etc/ldap/schema/cosine.schema",
+                "include /etc/ldap/schema/inetorgperson.schema",
+                "include /etc/ldap/schema/nis.schema",
+                f"pidfile {folder}/slapd.pid",
+                "modulepath /usr/lib/ldap",
+                "moduleload back_mdb",
+                "database mdb",
+                f"suffix {LDAP_SUFFIX}",
+                f"rootdn {LDAP_ADMIN}",
+                f"rootpw {_slappasswd(LDAP_ADMIN_PW)}",
+                f"directory {db}",
+                "maxsize 10485760",
+                "access to attrs=userPassword by self read by anonymous auth by * none",
+                "access to * by * read",
+                "",
+            ]
+        )
+    )
+    entries = [
+        f"dn: {LDAP_SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: ctibot\n"
+        "dc: ctibot\n",
+        f"dn: {people}\nobjectClass: organizationalUnit\nou: people\n",
+        f"dn: {LDAP_SERVICE}\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\n"
+        f"cn: search\nuserPassword: {_slappasswd(LDAP_SERVICE_PW)}\n",
+    ]
+    for uid, password in LDAP_USERS.items():
+        entries.append(
+            f"dn: uid={uid},{people}\nobjectClass: inetOrgPerson\nuid: {uid}\n"
+            f"cn: {uid.title()}\nsn: {uid.title()}\nuserPassword: {_slappasswd(password)}\n"
+        )
+    ldif = folder / "data.ldif"
+    ldif.write_text("\n".join(entries))
+    subprocess.run(["slapadd", "-f", str(conf), "-l", str(ldif)], check=True,
+                   capture_output=True)
+    port = free_port()
+    url = f"ldap://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [slapd, "-h", f"{url}/", "-f", str(conf), "-d", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("slapd did not start")
+        time.sleep(0.02)
+    return Slapd(url, LDAP_SUFFIX, people, process, folder)
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A real OpenLDAP slapd on 127.0.0.1 (one per test session) with ``LDAP_USERS``."""
+    server = start_slapd(tmp_path_factory.mktemp("slapd"))
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(5)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+# -- ctibot with the panel ------------------------------------------------------------------------
+
+
+@dataclass
+class WebOffice:
+    """A running ctibot (demo PBX, panel on a free port) and its people."""
+
+    app: CtiApp
+    pbx: DemoPbx
+    config: Config
+    users_file: Path
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.app.http.url
+
+    @property
+    def web(self) -> Any:
+        return self.app.web
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """A fresh (not logged-in) client of the panel; closed by the fixture."""
+        kwargs.setdefault("timeout", 10)
+        client = httpx.AsyncClient(base_url=self.url, trust_env=False, **kwargs)
+        self.clients.append(client)
+        return client
+
+    async def login(
+        self, client: httpx.AsyncClient, name: str, password: str, *, next: str = "/"
+    ) -> httpx.Response:
+        """Log in through the form (GET /login for the CSRF token, then POST)."""
+        page = await client.get("/login")
+        token = csrf_of(page.text)
+        return await client.post(
+            "/login", data={"name": name, "password": password, "csrf_token": token, "next": next}
+        )
+
+    async def logged_in(self, profile: str) -> httpx.AsyncClient:
+        """A new client logged in as the person of ``profile``."""
+        who = PROFILES[profile]
+        client = self.client()
+        resp = await self.login(client, who.name, who.password)
+        assert resp.status_code == 302, resp.text
+        return client
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page carries (its meta tag)."""
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    assert found, "no csrf-token meta in the page"
+    return found.group(1)
+
+
+def web_config(pbx: DemoPbx, folder: Path, slapd: Slapd | None, **changes: Any) -> Config:
+    """The test office's configuration: the panel on port 0, local users + LDAP."""
+    layout = pbx.office.layout()
+    users = (
+        *(UserConfig(p.name, p.fullname, (p.extension,), profile=p.profile)
+          for p in PROFILES.values()),
+        UserConfig("dave", "Dave Davis", ("204",)),
+    )
+    users_file = folder / "users"
+    config = Config(
+        path=folder / "ctibot.toml",
+        pbx=PbxConfig(
+            port=pbx.port,
+            secret="cti-secret",
+            device=layout.device_template,
+            trunks=layout.trunks,
+            reconnect_min=0.05,
+            reconnect_max=0.3,
+            ping_interval=0.3,
+            ping_timeout=0.5,
+            astdb_poll=0.5,
+        ),
+        users=users,
+        database=DatabaseConfig(str(folder / "ctibot.sqlite")),
+        web=WebConfig("127.0.0.1:0", SECRET_KEY, ""),
+        auth=AuthConfig(str(users_file), slapd.bind_dn_config() if slapd is not None else None),
+    )
+    return replace(config, **changes) if changes else config
+
+
+def write_users_file(path: Path) -> None:
+    users = UsersFile(path)
+    for who in PROFILES.values():
+        if who.source == "local":
+            users.set_password(who.name, who.password)
+
+
+@contextlib.asynccontextmanager
+async def running_office(
+    folder: Path, slapd: Slapd | None, **changes: Any
+) -> AsyncIterator[WebOffice]:
+    """ctibot + demo PBX + panel, started and stopped around the block."""
+    async with DemoPbx(time_scale=SCALE) as pbx:
+        config = web_config(pbx, folder, slapd, **changes)
+        write_users_file(Path(config.auth.users_file))
+        app = CtiApp(config)
+        await app.start()
+        office = WebOffice(app, pbx, config, Path(config.auth.users_file))
+        try:
+            await app.ami.wait_ready(5)
+            yield office
+        finally:
+            for client in office.clients:
+                await client.aclose()
+            await app.stop()
+
+
+@pytest.fixture
+async def web_office(tmp_path: Path, slapd: Slapd) -> AsyncIterator[WebOffice]:
+    """A running ctibot on the demo PBX with the panel (every bundled plugin enabled)."""
+    async with running_office(tmp_path, slapd) as office:
+        yield office
+
+
+@pytest.fixture
+async def web_clients(web_office: WebOffice) -> dict[str, httpx.AsyncClient]:
+    """``{"user"|"supervisor"|"admin": logged-in client, "anonymous": not logged in}``."""
+    clients = {profile: await web_office.logged_in(profile) for profile in PROFILES}
+    clients["anonymous"] = web_office.client()
+    return clients
+
+
+# -- Playwright -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (scripts/setup --test installs it)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def no_outside_requests(page: Any) -> list[str]:
+    """Abort (and list) every request a page makes off 127.0.0.1: catches CDN use."""
+    outside: list[str] = []
+
+    async def check(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            await route.continue_()
+        else:
+            outside.append(url)
+            await route.abort()
+
+    await page.route("**/*", check)
+    return outside
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    """Bounded wait on a fact."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
