@@ -340,7 +340,7 @@
   async function post(url, body) {
     let result;
     if (window.ctibot && typeof window.ctibot.post === "function") {
-      result = await window.ctibot.post(url, body);
+      result = await window.ctibot.post(url, new URLSearchParams(body));
     } else {
       result = await fetch(url, {
         method: "POST",
