@@ -391,6 +391,27 @@ async def test_the_type_is_checked_by_content_not_by_name(world: World, tmp_path
     assert wav_format(world.service.file_of(found)) == (8000, 1, 2)
 
 
+async def test_the_conversion_never_blocks_the_loop(world: World, tmp_path: Path) -> None:
+    # 280 s of MP3 at 8 kbit/s: sox takes a good fraction of a second to decode it.
+    long = tmp_path / "long.mp3"
+    sox("-n", "-r", "22050", "-c", "1", "-C", "8", str(long), "synth", "280", "sine", "440")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        found = await world.service.upload(BOB, long.read_bytes(), "Long")
+    finally:
+        ticker.cancel()
+    assert wav_format(world.service.file_of(found)) == (8000, 1, 2)
+    assert ticks >= 10  # the loop kept running while sox worked
+
+
 async def test_an_announcement_in_use_stays(world: World, tmp_path: Path) -> None:
     sox("-n", "-r", "8000", str(tmp_path / "a.wav"), "synth", "1", "sine", "440")
     found = await world.service.upload(BOB, (tmp_path / "a.wav").read_bytes(), "Closed")

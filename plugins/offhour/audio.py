@@ -42,6 +42,11 @@ def duration(path: Path) -> float | None:
         return None
 
 
+def _write(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
 async def convert(
     data: bytes, out: Path, *, sox: str = "sox", timeout: float = 30.0, max_seconds: float = 600
 ) -> float:
@@ -57,8 +62,7 @@ async def convert(
     fd, src = tempfile.mkstemp(suffix="." + kind, dir=out.parent, prefix=".upload-")
     tmp_out = out.with_name(f".{out.name}.part.wav")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        await asyncio.to_thread(_write, fd, data)  # up to the upload cap: off the loop
         try:
             proc = await asyncio.create_subprocess_exec(
                 *(sox, "-q", "-t", kind, src, "-r", "8000", "-c", "1", "-b", "16"),
