@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,25 @@ async def test_the_page_shows_my_routes_only_and_saves_a_rule(office: WebOffice)
         "always",
         "203",
     )
+    # Between two date-times of the chosen time zone: the PBX gets UTC epoch seconds.
+    resp = await post_form(
+        bob,
+        "/offhour/routes/5550102/rule",
+        {
+            "mode": "between",
+            "start": "2026-08-01T18:00",
+            "end": "2026-08-31T08:00",
+            "timezone": "Europe/Rome",
+            "action": "voicemail",
+            "target": "202",
+        },
+    )
+    assert resp.status_code == 302
+    assert astdb(office, "5550102", "start") == str(
+        int(datetime(2026, 8, 1, 16, 0, tzinfo=UTC).timestamp())
+    )
+    page = (await bob.get("/offhour")).text
+    assert 'value="2026-08-01T18:00"' in page and 'value="2026-08-31T08:00"' in page
     # Someone else's route: refused, nothing changes at the PBX.
     refused = await post_form(bob, "/offhour/routes/5550101/rule", {"mode": "always"})
     assert refused.status_code == 302
@@ -144,6 +164,23 @@ async def test_upload_listen_and_the_bad_inputs(office: WebOffice, tmp_path: Pat
         assert re.search(r"not a WAV or MP3|too big|Nothing was kept", page), name
     assert sorted((Path(service(office).sounds_dir) / "custom" / "ctibot").iterdir()) == before
     assert len(await service(office).announcements(office.config.user_by_name("bob"))) == 1
+
+
+async def test_record_by_phone_from_the_page(office: WebOffice) -> None:
+    bob = await login(office, "user")
+    resp = await post_form(
+        bob, "/offhour/announcements/record", {"description": "Christmas", "public": "1"}
+    )
+    assert resp.status_code == 302
+    page = (await bob.get("/offhour")).text
+    assert "Your phone rings" in page and "recording…" in page
+    # Bob's phone (the demo's 202) answers and runs Record into the announcement's file.
+    await until(lambda: any(ch.app == "Record" for ch in office.pbx.channels_of("202")), 10)
+    [found] = await service(office).announcements(office.config.user_by_name("bob"))
+    office.pbx.hangup("202")
+    await until(service(office).file_of(found).exists, 5)
+    page = (await bob.get("/offhour")).text
+    assert f'src="/api/offhour/announcements/{found.id}/audio"' in page
 
 
 async def test_set_a_rule_in_chromium_and_the_demo_applies_it(
