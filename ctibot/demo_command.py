@@ -19,7 +19,14 @@ from typing import Any
 
 from ctibot.app import CtiApp
 from ctibot.commands.base import Registry
-from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
+from ctibot.config import (
+    Config,
+    DatabaseConfig,
+    PbxConfig,
+    PluginsConfig,
+    UserConfig,
+    XmppConfig,
+)
 from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
@@ -52,7 +59,10 @@ def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECR
         parking_exten=layout.parking_exten,
     )
     database = DatabaseConfig(str(path.parent / "ctibot.sqlite"))
-    return Config(path=path, pbx=pbx, users=tuple(users), database=database)
+    plugins = PluginsConfig()
+    if office.voicemail_spool:  # the demo's messages are real files: the voicemail page reads them
+        plugins = PluginsConfig(settings={"voicemail": {"spool": office.voicemail_spool}})
+    return Config(path=path, pbx=pbx, users=tuple(users), database=database, plugins=plugins)
 
 
 def config_toml(config: Config) -> str:
@@ -68,6 +78,9 @@ def config_toml(config: Config) -> str:
         f'device = "{p.device}"',
     ]
     lines += ["", "[database]", f'path = "{config.database.path}"']
+    spool = config.plugins.table("voicemail").get("spool")
+    if spool:
+        lines += ["", "[plugins.voicemail]", f'spool = "{spool}"']
     if config.xmpp is not None:
         x = config.xmpp
         lines += [
@@ -337,6 +350,7 @@ async def _run_demo(
         return 1
     workdir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
     workdir.mkdir(parents=True, exist_ok=True)
+    office.voicemail_spool = str(workdir / "voicemail")  # Asterisk's layout, real WAV files
     config_path = workdir / "ctibot.toml"
     config = office_config(office, pbx.port, config_path)
     server = None if args.no_xmpp else await _start_prosody(config, workdir, args.xmpp_port)
