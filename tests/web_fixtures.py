@@ -376,3 +376,115 @@ async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+# -- a small websocket client (the tests' stand-in for panel.js) -----------------------------------
+
+
+class WsRefused(Exception):
+    """The server answered the websocket handshake with an HTTP status (``.status``)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"websocket refused: HTTP {status}")
+        self.status = status
+
+
+class WsClient:
+    """RFC 6455 over asyncio streams, text frames only: enough to test the hub."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.closed: int | None = None  # the close code the server sent
+
+    @classmethod
+    async def connect(
+        cls, base_url: str, cookies: httpx.Cookies | dict[str, str] | None = None,
+        *, path: str = "/ws", origin: str | None = None,
+    ) -> WsClient:
+        import base64
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        jar = dict(cookies.items()) if cookies is not None else {}
+        headers = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {parts.netloc}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if jar:
+            headers.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items()))
+        if origin:
+            headers.append(f"Origin: {origin}")
+        writer.write(("\r\n".join(headers) + "\r\n\r\n").encode())
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        status = int(status_line.split()[1])
+        while (await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b""):
+            pass
+        if status != 101:
+            writer.close()
+            raise WsRefused(status)
+        return cls(reader, writer)
+
+    async def send_json(self, data: Any) -> None:
+        import json
+        import struct
+
+        payload = json.dumps(data).encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.writer.write(header + mask + masked)
+        await self.writer.drain()
+
+    async def recv_json(self, timeout: float = 5.0) -> Any:
+        """The next text frame, parsed; ConnectionError when the server closed."""
+        import json
+        import struct
+
+        async with asyncio.timeout(timeout):
+            while True:
+                first, second = await self.reader.readexactly(2)
+                opcode, n = first & 0x0F, second & 0x7F
+                if n == 126:
+                    (n,) = struct.unpack("!H", await self.reader.readexactly(2))
+                elif n == 127:
+                    (n,) = struct.unpack("!Q", await self.reader.readexactly(8))
+                payload = await self.reader.readexactly(n)
+                if opcode == 0x8:
+                    self.closed = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                    raise ConnectionError(f"closed by the server: {self.closed}")
+                if opcode == 0x1:
+                    return json.loads(payload)
+                if opcode == 0x9:  # ping: answer pong
+                    mask = os.urandom(4)
+                    self.writer.write(bytes([0x8A, 0x80 | n]) + mask
+                                      + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    async def messages(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The next frame as a list of ``{"topic", "data"}`` (the hub batches when it coalesces)."""
+        frame = await self.recv_json(timeout)
+        return frame if isinstance(frame, list) else [frame]
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            mask = os.urandom(4)
+            payload = (1000).to_bytes(2, "big")
+            self.writer.write(bytes([0x88, 0x82]) + mask
+                              + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+            await self.writer.drain()
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()

@@ -122,6 +122,7 @@ class Hub:
         client = Client(user)
         self.clients.add(client)
         sender = asyncio.create_task(self._send(websocket, client))
+        receive: asyncio.Task[Any] | None = None
         try:
             while not sender.done():
                 receive = asyncio.create_task(websocket.receive())
@@ -129,16 +130,16 @@ class Hub:
                     {receive, sender}, return_when=asyncio.FIRST_COMPLETED
                 )
                 if receive not in done:
-                    receive.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await receive
                     break
                 await self._command(client, receive.result())
+                receive = None
         finally:
             self.clients.discard(client)
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            for task in (receive, sender):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     async def _command(self, client: Client, text: Any) -> None:
         try:

@@ -588,7 +588,19 @@ class WebApi:
         return None
 
     async def _guard(self, info: RouteInfo) -> tuple[WebRequest, Any]:
-        """The request's user and language; a refusal (redirect / 401 / 403) or None."""
+        """The request's user and language; a refusal (redirect / 401 / 403) or None.
+
+        Every refusal by the shell carries ``X-Ctibot-Refused`` (login, permission, csrf,
+        token): the authorization matrix test tells them from a handler's own answers.
+        """
+        req, refused, why = await self._check(info)
+        if refused is not None:
+            if isinstance(refused, tuple):
+                refused = Response(refused[0], status=refused[1], mimetype="text/html")
+            refused.headers["X-Ctibot-Refused"] = why
+        return req, refused
+
+    async def _check(self, info: RouteInfo) -> tuple[WebRequest, Any, str]:
         session = self.session_of(request.cookies)
         user = None
         by_token = False
@@ -598,7 +610,7 @@ class WebApi:
             by_token = user is not None
             session = None
             if user is None:
-                return self._bare_request(), _json(401, "unauthorized", "a valid token")
+                return self._bare_request(), _json(401, "unauthorized", "a valid token"), "token"
         elif session is not None and session.user is not None:
             user = self.config.user_by_name(session.user)
         language = await self.language_of(user)
@@ -613,21 +625,30 @@ class WebApi:
         req = WebRequest(self, user, language, session, form, json_body, by_token)
         if user is None and info.permission not in (PUBLIC, OWN):
             if info.kind in ("api", "websocket") or _wants_json():
-                return req, _json(401, "unauthorized", req.t("web.login.title"))
-            return req, redirect("/login?next=" + quote(_local(request.full_path), safe="/"))
+                return req, _json(401, "unauthorized", req.t("web.login.title")), "login"
+            target = "/login?next=" + quote(_local(request.full_path), safe="/")
+            return req, redirect(target), "login"
         if not self.may(user, info.permission):
             if info.kind == "api" or _wants_json():
-                return req, _json(403, "forbidden", req.t("web.forbidden"))
-            return req, await self.render("error.html", req, status=403,
-                                          message=req.t("web.forbidden"))
+                return req, _json(403, "forbidden", req.t("web.forbidden")), "permission"
+            page = await self.render("error.html", req, status=403, message=req.t("web.forbidden"))
+            return req, page, "permission"
         if request.method not in ("GET", "HEAD", "OPTIONS") and not by_token:
             given = request.headers.get("X-CSRF-Token") or form.get("csrf_token") or ""
             if session is None or not hmac.compare_digest(str(given), session.csrf):
                 if info.kind == "api" or _wants_json():
-                    return req, _json(403, "csrf", req.t("web.csrf"))
-                return req, await self.render("error.html", req, status=403,
-                                              message=req.t("web.csrf"))
-        return req, None
+                    return req, _json(403, "csrf", req.t("web.csrf")), "csrf"
+                page = await self.render("error.html", req, status=403, message=req.t("web.csrf"))
+                return req, page, "csrf"
+        return req, None, ""
+
+    def undeclared(self) -> list[str]:
+        """Rules of the app whose endpoint no WebApi call declared (so no permission): bugs."""
+        return sorted(
+            f"{rule.rule} ({rule.endpoint})"
+            for rule in self.app.url_map.iter_rules()
+            if rule.endpoint not in self.routes
+        )
 
     def _bare_request(self) -> WebRequest:
         return WebRequest(self, None, "en", None, {}, None)
