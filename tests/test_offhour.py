@@ -28,7 +28,8 @@ ALICE = UserConfig("alice", "Alice Anders", ("201",))
 BOB = UserConfig("bob", "Bob Brown", ("202",))
 CAROL = UserConfig("carol", "Carol Clark", ("203",), profile="admin")
 GUEST = UserConfig("guest", "Guest", ("208",), profile="guest")
-ROUTES = {"5550102": "bob", "5550101": "alice", "5550100": ""}  # 5550100: generic (sales)
+#: Bob's DID, Alice's (by extension), a generic one, and one of the sales queue's agents.
+ROUTES = {"5550102": "bob", "5550101": "201", "5550100": "", "5550200": "queue:sales"}
 
 
 @dataclass
@@ -165,8 +166,14 @@ async def test_rules_are_published_again_after_a_pbx_restart(world: World) -> No
 
 async def test_who_manages_which_route(world: World) -> None:
     s = world.service
-    assert [v.route.did for v in await s.overview(BOB)] == ["5550102"]
-    assert [v.route.did for v in await s.overview(ALICE)] == ["5550101"]
+    await until(lambda: "sales" in world.app.state.queues, 5)
+    assert [v.route.did for v in await s.overview(BOB)] == ["5550102", "5550200"]
+    assert [v.route.did for v in await s.overview(ALICE)] == ["5550101", "5550200"]
+    assert [v.route.label for v in await s.overview(ALICE)] == [
+        "5550101 → Alice Anders",
+        "5550200 → sales",
+    ]
+    await s.set_rule(ALICE, "5550200", mode="always")  # an agent of the queue
     assert sorted(v.route.did for v in await s.overview(CAROL)) == sorted(ROUTES)
     with pytest.raises(PermissionDenied):
         await s.set_rule(BOB, "5550100", mode="always")  # generic: admin_offhour
@@ -453,3 +460,23 @@ async def test_record_by_phone_keeps_what_the_phone_recorded(world: World) -> No
     # Ready: a rule may use it now.
     await world.service.set_rule(BOB, "5550102", mode="always", announcement=found.id)
     assert world.db("5550102", "announcement") == f"custom/ctibot/offhour-{found.id}"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"routes": {"55501x": "bob"}},
+        {"routes": {"5550102": 202}},
+        {"timezone": "Mars/Olympus"},
+        {"family": "CTIBOT/../x"},
+        {"max_upload": 10},
+        {"colour": "red"},
+    ],
+)
+def test_settings_that_do_not_fit_are_refused(table: dict) -> None:
+    from ctibot.plugin import SettingError
+    from ctibot.plugins.offhour import plugin
+
+    with pytest.raises(SettingError):
+        plugin.parse_settings(table)
+    assert plugin.parse_settings({"routes": ROUTES, "timezone": "Europe/Rome"})["routes"] == ROUTES

@@ -53,17 +53,33 @@ def valid_did(value: object) -> bool:
     return isinstance(value, str) and _DID_RE.fullmatch(value) is not None
 
 
+def valid_family(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value) is not None
+
+
+def valid_timezone(value: object) -> bool:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
-    """An inbound route the configuration names, and whose it is (None: a generic one)."""
+    """An inbound route the configuration names, and whose it is (no owners: a generic one)."""
 
     did: str
-    owner: UserConfig | None
+    owners: tuple[UserConfig, ...]
     label: str
 
     @property
     def generic(self) -> bool:
-        return self.owner is None
+        return not self.owners
+
+    @property
+    def owner(self) -> UserConfig | None:
+        return self.owners[0] if self.owners else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,22 +166,34 @@ class OffhourService(ServiceBase):
     # -- routes and who may manage them ----------------------------------------
 
     def routes(self) -> list[Route]:
-        """Every configured route: ``routes = { "<did>" = "<user or extension>" | "" }``."""
+        """Every configured route: ``routes = { "<did>" = "<user|extension|queue:name>" | "" }``.
+
+        A route belongs to a user (by login name or extension), or to the members of a
+        queue (``queue:sales``: the users whose phones are its agents); "" is generic.
+        """
         found = []
         for did, who in self._routes.items():
-            owner = None
-            if who:
+            owners: tuple[UserConfig, ...] = ()
+            label = did
+            if who.startswith("queue:"):
+                name = who[len("queue:") :]
+                queue = self.state.queues.get(name)
+                members = {m.key for m in queue.members.values()} if queue is not None else set()
+                owners = tuple(u for u in self.config.users if members & set(u.extensions))
+                label = f"{did} → {name}"
+            elif who:
                 owner = next((u for u in self.config.users if u.name == who), None)
-                if owner is None:
-                    owner = self.config.user_by_extension(who)
-            label = f"{did} → {owner.fullname}" if owner is not None else did
-            found.append(Route(did, owner, label))
+                owner = owner or self.config.user_by_extension(who)
+                if owner is not None:
+                    owners = (owner,)
+                    label = f"{did} → {owner.fullname}"
+            found.append(Route(did, owners, label))
         return found
 
     def may_manage(self, user: UserConfig, route: Route) -> bool:
-        if route.generic or (route.owner is not None and route.owner.name != user.name):
-            return self.may(user, ADMIN_PERMISSION)
-        return self.may(user, PERMISSION) or self.may(user, ADMIN_PERMISSION)
+        if self.may(user, ADMIN_PERMISSION):
+            return True
+        return self.may(user, PERMISSION) and any(o.name == user.name for o in route.owners)
 
     def may_use(self, user: UserConfig) -> bool:
         return self.may(user, PERMISSION) or self.may(user, ADMIN_PERMISSION)
