@@ -43,7 +43,8 @@
     for (const [label, cls, value] of [[d.tWaiting, "q-waiting", q.waiting],
       [d.tAnswered, "q-answered", q.answered], [d.tAbandoned, "q-abandoned", q.abandoned]]) {
       const div = el("div");
-      div.append(el("dt", "", label), el("dd", cls, value));
+      div.append(el("dt", "", label), el("dd", cls + (cls === "q-waiting" && value ? " q-busy" : ""),
+        value));
       dl.appendChild(div);
     }
     head.appendChild(dl);
