@@ -164,6 +164,17 @@ async def test_rules_are_published_again_after_a_pbx_restart(world: World) -> No
     assert (world.db("5550102", "mode"), world.db("5550102", "target")) == ("always", "203")
 
 
+async def test_a_route_no_longer_configured_leaves_the_astdb(world: World) -> None:
+    await until(lambda: world.service.published >= 1, 5)
+    world.pbx.office.astdb.put(f"{FAMILY}/5550999", "mode", "always")  # an old route
+    world.pbx.office.astdb.put(f"{FAMILY}/5550999", "target", "201")
+    world.pbx.office.astdb.put("DND", "201", "YES")  # not ours: stays
+    await world.service.publish_all()
+    assert world.pbx.office.astdb.tree(FAMILY, "5550999") == []
+    assert world.pbx.office.astdb.get("DND", "201") == "YES"
+    assert world.db("5550102", "mode") == "never"
+
+
 async def test_who_manages_which_route(world: World) -> None:
     s = world.service
     await until(lambda: "sales" in world.app.state.queues, 5)
@@ -480,3 +491,15 @@ def test_settings_that_do_not_fit_are_refused(table: dict) -> None:
     with pytest.raises(SettingError):
         plugin.parse_settings(table)
     assert plugin.parse_settings({"routes": ROUTES, "timezone": "Europe/Rome"})["routes"] == ROUTES
+
+
+async def test_a_recording_never_made_goes_away(world: World) -> None:
+    world.pbx.phone("202").answer_after = None  # Bob does not answer
+    found = await world.service.record_by_phone(BOB, "Never said", False)
+    assert [a.id for a in await world.service.announcements(BOB)] == [found.id]
+    stale = world.service.now() - world.service.max_seconds - 121
+    await world.app.store.db.execute(
+        "UPDATE offhour_announcements SET created = ? WHERE id = ?", (stale, found.id)
+    )
+    await world.app.store.db.commit()
+    assert await world.service.announcements(BOB) == []

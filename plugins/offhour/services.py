@@ -47,6 +47,8 @@ SOUNDS_SUBDIR = "custom/ctibot"
 _DID_RE = re.compile(r"\+?[0-9]{1,20}")
 _ID_RE = re.compile(r"[0-9]{1,12}")
 _LOCAL_TIME = "%Y-%m-%dT%H:%M"
+#: Seconds a recording by phone may take beyond its maximum (ringing, answering) to appear.
+RECORD_GRACE = 120
 
 
 def valid_did(value: object) -> bool:
@@ -351,8 +353,24 @@ class OffhourService(ServiceBase):
                 self.ctx.log.warning("off-hour rule of %s not published: %s", route.did, exc)
                 return count
             count += 1
+        await self._forget_others({r.did for r in self.routes()})
         self.published += 1
         return count
+
+    async def _forget_others(self, configured: set[str]) -> None:
+        """DBDel the rules of routes no longer configured (a PBX without DBGetTree: kept)."""
+        try:
+            entries = await self.send(actions.db_get_tree(self.family))
+        except (PbxUnavailable, PbxRefused):
+            return
+        prefix = f"/{self.family}/"
+        for entry in entries if isinstance(entries, list) else []:
+            path = str(entry.get("Key", ""))
+            did, _, key = path[len(prefix) :].partition("/")
+            if not path.startswith(prefix) or did in configured or key not in KEYS:
+                continue
+            with contextlib.suppress(PbxRefused, BadArgument):
+                await self.send(self.build(actions.db_del, f"{self.family}/{did}", key))
 
     async def _rules(self) -> dict[str, Rule]:
         async with self.db.execute(
@@ -490,6 +508,13 @@ class OffhourService(ServiceBase):
             if length is not None and length > 0:
                 await self.db.execute(
                     "UPDATE offhour_announcements SET state = 'ready' WHERE id = ?", (found.id,)
+                )
+                await self.db.commit()
+            elif self.now() - found.created > self.max_seconds + RECORD_GRACE:
+                # Never answered, or hung up before saying anything: nothing to keep.
+                await self.db.execute(
+                    "DELETE FROM offhour_announcements WHERE id = ? AND state = 'recording'",
+                    (found.id,),
                 )
                 await self.db.commit()
 
