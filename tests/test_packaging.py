@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"plugins": "ctibot/plugins", "web": "ctibot/web", "xmpp_config": "ctibot/xmpp_config"}
 
 
-def shipped_files() -> list[str]:
+def shipped_files(root: Path = ROOT) -> list[str]:
     """Every plugin module and every template, static and data file, as named in the wheel."""
     expected = []
     for folder, installed in FOLDERS.items():
-        for path in sorted((ROOT / folder).rglob("*")):
-            rel = path.relative_to(ROOT / folder)
+        for path in sorted((root / folder).rglob("*")):
+            rel = path.relative_to(root / folder)
             if not path.is_file() or {"__pycache__", "tests"} & set(rel.parts):
                 continue
             if path.suffix in (".pyc", ".pyo"):
@@ -70,7 +70,7 @@ def test_the_wheel_carries_plugins_assets_and_a_working_command(tmp_path: Path) 
     )
     wheel = next(tmp_path.glob("ctibot-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    missing = [f for f in shipped_files() if f not in names]
+    missing = [f for f in shipped_files(source) if f not in names]
     assert missing == []
     assert "ctibot/plugins/zz_newfeature/__init__.py" in names
     assert "ctibot/plugins/zz_newfeature/templates/page.html" in names
