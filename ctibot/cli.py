@@ -267,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--output", required=True, help="the groups file to write")
 
+    from ctibot.http import usercmd
+
+    usercmd.add_parser(sub)
+
     p = sub.add_parser("replay", help="feed a raw AMI capture through the state model")
     p.add_argument("file", help="raw bytes as received from the AMI")
     p.add_argument("--config", help="take the PBX layout from this configuration")
@@ -293,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_plugins(args)
         if args.command == "xmpp-groups":
             return cmd_xmpp_groups(args)
+        if args.command == "user":
+            from ctibot.http.usercmd import cmd_user
+
+            return cmd_user(args)
         runner = {"run": _run, "snapshot": _snapshot, "demo": _demo}[args.command]
         return asyncio.run(runner(args))
     except ConfigError as exc:

@@ -13,11 +13,13 @@ import httpx
 import pytest
 
 from ctibot.http.web import OWN, PUBLIC
+
 from web_fixtures import PROFILES, WebOffice, WsClient, WsRefused, csrf_of
 
 PROFILE_NAMES = (*PROFILES, "anonymous")
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_][a-z0-9_]*)>")
-SAMPLES = {"int": "1", "float": "1.0", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
+UUID = "00000000-0000-0000-0000-000000000000"
+SAMPLES = {"int": "1", "float": "1.0", "path": "x/y", "uuid": UUID}
 
 
 def sample_url(rule: str) -> str:

@@ -107,6 +107,16 @@ class RouteInfo:
     order: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class TopbarItem:
+    """A plugin's partial in the top bar (dial box, DND toggle, a badge…)."""
+
+    template: str
+    permission: str | None
+    order: int
+    context: Callable[[Any], Any] | None
+
+
 @dataclass(slots=True)
 class Session:
     """A browser's session (kept in memory; the cookie holds its signed id only)."""
@@ -165,12 +175,18 @@ class WebRequest:
 
     def back(self, flash: str | None = None, kind: str = "info") -> Response:
         """Back to the page the form was on (same site only), with an optional message."""
-        return self.redirect(_local(request.referrer or "/"), flash, kind)
+        referrer = urlsplit(request.referrer or "/")
+        if referrer.netloc and referrer.netloc != request.host:
+            return self.redirect("/", flash, kind)
+        local = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        return self.redirect(_local(local or "/"), flash, kind)
 
 
 def _local(url: str) -> str:
     """Only a path on this site: no scheme, no host, no ``//`` (no open redirect)."""
     parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return "/"
     path = parts.path or "/"
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"
@@ -208,6 +224,7 @@ class WebApi:
         self.public_url = web.public_url if web is not None else ""
         self.secure_cookies = self.public_url.startswith("https:")
         self.routes: dict[str, RouteInfo] = {}
+        self._topbar: list[TopbarItem] = []
         self.sessions: dict[str, Session] = {}
         self.limits = RateLimit()
         self.hub = Hub(self.may)
@@ -356,6 +373,22 @@ class WebApi:
 
         return decorate
 
+    def topbar(
+        self,
+        template: str,
+        *,
+        permission: str | None = None,
+        order: int = 100,
+        context: Callable[[WebRequest], Any] | None = None,
+    ) -> None:
+        """A partial shown in every page's top bar to users with ``permission``.
+
+        ``context(req)`` (sync or async) gives the partial extra variables (as ``bar``);
+        the partial sees the page's context too (``user``, ``t``, ``csrf_field``…).
+        """
+        self._topbar.append(TopbarItem(template, permission, order, context))
+        self._topbar.sort(key=lambda item: (item.order, item.template))
+
     def live(
         self,
         topic: str,
@@ -440,8 +473,22 @@ class WebApi:
         flashes = []
         if req.session is not None:
             flashes, req.session.flashes = req.session.flashes, []
+        bar = []
+        if req.user is not None:
+            for item in self._topbar:
+                if not self.may(req.user, item.permission):
+                    continue
+                extra: Any = {}
+                if item.context is not None:
+                    try:
+                        extra = await _call(item.context, req)
+                    except Exception:
+                        log.exception("top bar %s: its context failed", item.template)
+                        continue
+                bar.append({"template": item.template, "context": extra or {}})
         body = await render_template(
             template,
+            topbar_items=bar,
             req=req,
             user=req.user,
             language=req.language,
