@@ -38,8 +38,23 @@ DEFAULT_AMI_PORT = 5038
 PEOPLE_ANSWER_AFTER = 4.0
 
 
-def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECRET) -> Config:
-    """A ctibot configuration matching the demo office."""
+def offhour_routes(office: Office) -> dict[str, str]:
+    """The demo's DIDs for the off-hour page: a person's extension, or a queue's agents."""
+    routes = {}
+    for did, dest in office.dids.items():
+        queue = office.queue_by_number(dest)
+        routes[did] = f"queue:{queue.name}" if queue is not None else dest
+    return routes
+
+
+def office_config(
+    office: Office,
+    port: int,
+    path: Path,
+    secret: str = DEMO_SECRET,
+    sounds: Path | None = None,
+) -> Config:
+    """A ctibot configuration matching the demo office (``sounds``: the PBX's sounds folder)."""
     layout = office.layout()
     users = []
     for ext, user in office.people.items():
@@ -62,6 +77,9 @@ def office_config(office: Office, port: int, path: Path, secret: str = DEMO_SECR
     plugins = PluginsConfig()
     if office.voicemail_spool:  # the demo's messages are real files: the voicemail page reads them
         plugins = PluginsConfig(settings={"voicemail": {"spool": office.voicemail_spool}})
+    if sounds is not None:  # off-hour rules for the demo's DIDs, announcements the PBX plays
+        offhour = {"routes": offhour_routes(office), "sounds_dir": str(sounds)}
+        plugins = PluginsConfig(settings={**plugins.settings, "offhour": offhour})
     return Config(path=path, pbx=pbx, users=tuple(users), database=database, plugins=plugins)
 
 
@@ -81,6 +99,11 @@ def config_toml(config: Config) -> str:
     spool = config.plugins.table("voicemail").get("spool")
     if spool:
         lines += ["", "[plugins.voicemail]", f'spool = "{spool}"']
+    offhour = config.plugins.table("offhour")
+    if offhour:
+        routes = ", ".join(f'"{did}" = "{who}"' for did, who in offhour["routes"].items())
+        lines += ["", "[plugins.offhour]", f'sounds_dir = "{offhour["sounds_dir"]}"']
+        lines += [f"routes = {{ {routes} }}"]
     if config.xmpp is not None:
         x = config.xmpp
         lines += [
@@ -352,7 +375,8 @@ async def _run_demo(
     workdir.mkdir(parents=True, exist_ok=True)
     office.voicemail_spool = str(workdir / "voicemail")  # Asterisk's layout, real WAV files
     config_path = workdir / "ctibot.toml"
-    config = office_config(office, pbx.port, config_path)
+    pbx.engine.dialplan.sounds_dir = workdir / "sounds"  # Playback and Record (off-hour)
+    config = office_config(office, pbx.port, config_path, sounds=workdir / "sounds")
     server = None if args.no_xmpp else await _start_prosody(config, workdir, args.xmpp_port)
     if server is not None:
         config = with_xmpp(config, server)

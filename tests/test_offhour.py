@@ -503,3 +503,20 @@ async def test_a_recording_never_made_goes_away(world: World) -> None:
     )
     await world.app.store.db.commit()
     assert await world.service.announcements(BOB) == []
+
+
+def test_the_demo_configures_its_dids_for_the_off_hour_page(tmp_path: Path) -> None:
+    from ctibot.config import load_config
+    from ctibot.demo_command import config_toml, demo_office, office_config
+    from ctibot.plugins.offhour import plugin
+
+    office = demo_office(8)
+    config = office_config(office, 5038, tmp_path / "ctibot.toml", sounds=tmp_path / "sounds")
+    path = tmp_path / "ctibot.toml"
+    path.write_text(config_toml(config), encoding="utf-8")
+    table = load_config(path).plugins.table("offhour")
+    settings = plugin.parse_settings(table)
+    assert settings["sounds_dir"] == str(tmp_path / "sounds")
+    routes = settings["routes"]
+    assert routes["5550100"] == "queue:sales" and routes["5550102"] == "202"
+    assert set(routes) == set(office.dids)
