@@ -2,7 +2,7 @@
 
 from ctibot.plugin import ALL_PROFILES, STAFF_PROFILES, Permission, Plugin, Setting
 
-from . import commands, messages, services
+from . import commands, http, messages, services
 
 plugin = Plugin(
     name="calls",
@@ -31,4 +31,5 @@ plugin = Plugin(
     service=services.CallsService,
     commands=commands.COMMANDS,
     messages=messages.MESSAGES,
+    routes=http.routes,
 )

@@ -353,3 +353,57 @@ class CallsService(ServiceBase):
                 raise NothingToDo("error.not_recording")
             await self.send(self.build(act.stop_mixmonitor, leg.name))
         return CallAction(f"record_{action}", call.id, leg.party)
+
+    def my_calls(self, user: UserConfig) -> list[dict]:
+        """The user's current calls for the call box: the other party named by the one rule,
+        seconds since it started (answered: since the answer), recording state."""
+        out: list[dict] = []
+        seen: set[str] = set()
+        now = self.now()
+        for ch in self.channels_of(user.extensions):
+            call = self.state.calls.get(ch.linkedid)
+            if call is None or call.id in seen:
+                continue
+            seen.add(call.id)
+            party, name = self.other_party(user, call, ch)
+            since = call.answered_at or call.started_at
+            out.append(
+                {
+                    "call_id": call.id,
+                    "extension": ch.extension or "",
+                    "state": call.state,
+                    "party": party,
+                    "party_name": name,
+                    "label": label(name, party),
+                    "elapsed": max(0, int(now - since)) if since else 0,
+                    "answered": self.peer_of(ch) is not None,
+                    "recording": call.recording,
+                    "recording_paused": call.recording_paused,
+                }
+            )
+        return out
+
+    def search_users(self, user: UserConfig, text: str, limit: int = 10) -> list[dict]:
+        """Users whose name, full name or extension contains ``text`` (the dial box's list)."""
+        self.require(user, "call")
+        word = " ".join(str(text).split()).casefold()[:80]
+        if not word:
+            return []
+        found = []
+        for each in self.config.users:
+            if (
+                word in each.name
+                or word in each.fullname.casefold()
+                or any(e.startswith(word) for e in each.extensions)
+            ):
+                found.append(
+                    {
+                        "name": each.name,
+                        "fullname": each.fullname,
+                        "extension": each.default_extension,
+                        "label": label(each.fullname, each.default_extension),
+                    }
+                )
+            if len(found) >= limit:
+                break
+        return found

@@ -1,0 +1,155 @@
+"""The calls plugin's web side: the dial box and the call box of the top bar (F3, F26), live."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ctibot.plugin import (
+    BadArgument,
+    CallAnswered,
+    CallEnded,
+    CallRecordingChanged,
+    CallRinging,
+    CallStateChanged,
+    PbxResynced,
+    label,
+)
+
+from .services import CallsService
+
+TOPIC = "calls.me"
+#: The user's settings the call box uses (kept by the settings plugin in the core store).
+URL_KEY = "settings.url"
+DEFAULT_EXTENSION_KEY = "settings.default_extension"
+COALESCE = 0.1
+RECORD = ("start", "pause", "resume", "stop")
+
+
+def with_default(user: Any, chosen: Any) -> Any:
+    """The user with ``chosen`` (one of their phones) first: the phone that rings first."""
+    if not isinstance(chosen, str) or chosen not in user.extensions or chosen == user.extensions[0]:
+        return user
+    from dataclasses import replace
+
+    rest = tuple(e for e in user.extensions if e != chosen)
+    return replace(user, extensions=(chosen, *rest))
+
+
+class CallsLive:
+    """Each user's calls on the ``calls.me`` topic, published when one of them changes."""
+
+    def __init__(self, web: Any, service: CallsService) -> None:
+        self.web, self.service = web, service
+        self._pending: asyncio.TimerHandle | None = None
+        self._last: dict[str, Any] = {}
+
+    async def payload(self, user: Any) -> dict[str, Any]:
+        store = self.service.ctx.store
+        template = await store.get_setting(user.name, URL_KEY) if store is not None else None
+        return {
+            "calls": self.service.my_calls(user),
+            "url": template if isinstance(template, str) else "",
+        }
+
+    def snapshot(self, user: Any) -> Any:
+        return self.payload(user)
+
+    def changed(self, _event: Any = None) -> None:
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._pending = loop.call_later(COALESCE, lambda: loop.create_task(self.flush()))
+
+    async def flush(self) -> None:
+        self._pending = None
+        for user in self.service.config.users:
+            data = await self.payload(user)
+            if self._last.get(user.name) == data["calls"]:
+                continue
+            self._last[user.name] = data["calls"]
+            self.web.publish(TOPIC, data, users=[user], key="state")
+
+
+def routes(web: Any, service: CallsService) -> None:
+    """The top bar's dial box and call box, their actions and API, the live topic."""
+    live = CallsLive(web, service)
+    store = service.ctx.store
+
+    async def me(req: Any) -> Any:
+        chosen = await store.get_setting(req.user.name, DEFAULT_EXTENSION_KEY) if store else None
+        return with_default(req.user, chosen)
+
+    def field(req: Any, name: str) -> str:
+        data = req.json if isinstance(req.json, dict) else req.form
+        value = data.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    @web.action("/calls/dial", permission="call")
+    async def dial(req: Any) -> Any:
+        placed = await service.call(await me(req), field(req, "destination"))
+        live.changed()
+        if placed.name:
+            text = req.t("call.placed_user", name=placed.name, destination=placed.destination,
+                         extension=placed.extension)
+        else:
+            text = req.t("call.placed", destination=placed.destination,
+                         extension=placed.extension)
+        return req.back(text)
+
+    @web.action("/calls/hangup", permission="hangup")
+    async def hangup(req: Any) -> Any:
+        done = await service.hangup(req.user)
+        live.changed()
+        return req.back(req.t("hangup.done", party=label(done.party_name, done.party)))
+
+    @web.action("/calls/transfer", permission="transfer")
+    async def transfer(req: Any) -> Any:
+        done = await service.transfer(req.user, field(req, "destination"))
+        live.changed()
+        return req.back(req.t("transfer.done", party=label(done.party_name, done.party),
+                              destination=label(done.destination_name, done.destination)))
+
+    @web.action("/calls/park", permission="park")
+    async def park(req: Any) -> Any:
+        done = await service.park(req.user)
+        live.changed()
+        if done.destination:
+            return req.back(req.t("park.done", slot=done.destination))
+        return req.back(req.t("park.done_noslot"))
+
+    @web.action("/calls/record", permission="recording")
+    async def record(req: Any) -> Any:
+        what = field(req, "action") or "start"
+        if what not in RECORD:
+            raise BadArgument("error.bad_choice", value=what[:20], choices="|".join(RECORD))
+        await service.record(req.user, what)
+        live.changed()
+        return req.back(req.t(f"calls.web.record_{what}"))
+
+    @web.api("/api/calls/search", methods=("GET",), permission="call")
+    async def api_search(req: Any) -> dict[str, Any]:
+        """Users whose name or extension matches ``q`` (the dial box's suggestions)."""
+        return {"users": service.search_users(req.user, req.args.get("q", ""))}
+
+    @web.api("/api/calls/mine", methods=("GET",), permission=None)
+    async def api_mine(req: Any) -> dict[str, Any]:
+        """My current calls (what the call box shows)."""
+        return await live.payload(req.user)
+
+    web.live(TOPIC, snapshot=live.snapshot)
+    web.topbar("calls/topbar.html", permission="call", order=10)
+    bus = service.ctx.bus
+    if bus is not None:
+        bus.subscribe(
+            live.changed,
+            CallRinging,
+            CallAnswered,
+            CallEnded,
+            CallStateChanged,
+            CallRecordingChanged,
+            PbxResynced,
+        )
