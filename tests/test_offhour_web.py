@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from web_fixtures import PROFILES, WebOffice, browser, csrf_of, no_outside_requests, running_office
 
 from ctibot.config import PluginsConfig
 
 from demo_fixtures import RawAmiClient
 from harness import until
+from web_fixtures import PROFILES, WebOffice, browser, csrf_of, no_outside_requests, running_office
 
 __all__ = ["browser"]  # the Playwright fixture, imported for the tests below
 
@@ -113,6 +113,17 @@ async def test_the_page_shows_my_routes_only_and_saves_a_rule(office: WebOffice)
         "/api/offhour/routes/5550102", json={"mode": "sometimes"}, headers={"X-CSRF-Token": token}
     )
     assert bad.status_code == 400 and bad.json()["error"] == "offhour.error.bad_mode"
+    schema = (await bob.get("/openapi.json")).json()
+    assert {"/api/offhour", "/api/offhour/routes/{did}"} <= set(schema["paths"])
+
+
+async def test_the_page_in_italian(office: WebOffice) -> None:
+    from ctibot.plugins.offhour.messages import MESSAGES
+
+    assert set(MESSAGES["en"]) == set(MESSAGES["it"])
+    bob = await login(office, "user")
+    page = await bob.get("/offhour", headers={"Accept-Language": "it-IT,it;q=0.9"})
+    assert "Servizio notte" in page.text and "Rotte in ingresso" in page.text
 
 
 async def test_upload_listen_and_the_bad_inputs(office: WebOffice, tmp_path: Path) -> None:
