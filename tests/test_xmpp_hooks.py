@@ -6,9 +6,10 @@ import pytest
 import slixmpp
 from slixmpp.exceptions import IqError
 
+from ctibot.config import PluginsConfig
 from ctibot.plugin import IqRefused, IqRequest, VirtualMessage, VirtualPresence
 
-from harness import until
+from harness import ring_forever, until
 from office import COMPONENT, DOMAIN, Office, office, team_up
 from xmpp_fixtures import xmpp_client, xmpp_disconnect
 
@@ -162,3 +163,18 @@ async def test_no_stanza_leaves_when_the_component_is_offline(office: Office) ->
     await gateway.stop()
     assert hooks.send_chat(office.config.users[0], "lost") is None
     assert hooks.send_chat(office.config.users[0], "lost", transient=True) is None
+
+
+async def test_disabled_popups_send_none_and_the_rest_goes_on(office: Office) -> None:
+    await office.stop_ctibot()
+    await office.start_ctibot(plugins=PluginsConfig(disabled=("popups",)))
+    bob = await office.login("bob")
+    await team_up(office, bob)
+    ring_forever(office.pbx, "202")
+    office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")  # the DID of 202
+    # The presence plugin still shows the ringing; a popup would have come before it.
+    await until(
+        lambda: (bob.show_of(f"202@{COMPONENT}") or ("", "", ""))[2].startswith("Squilla")
+    )
+    assert not any("ti sta chiamando" in t for t in bob.texts())
+    assert "Bob Brown" in await bob.ask("chisono")
