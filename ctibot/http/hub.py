@@ -37,6 +37,7 @@ class Client:
         self.pending: dict[tuple[str, Any], Any] = {}
         self.wake = asyncio.Event()
         self.dropped = False
+        self.sender: asyncio.Task[None] | None = None
         self._serial = 0
 
     def offer(self, topic: str, data: Any, key: Any = None) -> bool:
@@ -96,7 +97,12 @@ class Hub:
     def drop(self, client: Client) -> None:
         if not client.dropped:
             client.dropped = True
+            client.pending.clear()
             client.wake.set()
+            self.clients.discard(client)
+            # Its sender may be stuck in a send to a socket that does not read: end it.
+            if client.sender is not None:
+                client.sender.cancel()
             log.info("websocket of %s dropped: too slow", client.user.name)
 
     async def snapshot(self, client: Client, name: str) -> None:
@@ -121,7 +127,7 @@ class Hub:
         await websocket.accept()
         client = Client(user)
         self.clients.add(client)
-        sender = asyncio.create_task(self._send(websocket, client))
+        sender = client.sender = asyncio.create_task(self._send(websocket, client))
         receive: asyncio.Task[Any] | None = None
         try:
             while not sender.done():
