@@ -375,6 +375,9 @@ class CallsService(ServiceBase):
                     "party": party,
                     "party_name": name,
                     "label": label(name, party),
+                    # the number that was called: theirs when they called me, else mine
+                    "called": (party or "") if call.caller_number in user.extensions
+                    else (ch.extension or ""),
                     "elapsed": max(0, int(now - since)) if since else 0,
                     "answered": self.peer_of(ch) is not None,
                     "recording": call.recording,

@@ -2,7 +2,7 @@
 
 from ctibot.plugin import ALL_PROFILES, Permission, Plugin
 
-from . import commands, messages, services
+from . import commands, http, messages, services
 
 plugin = Plugin(
     name="info",
@@ -14,4 +14,5 @@ plugin = Plugin(
     service=services.InfoService,
     commands=commands.COMMANDS,
     messages=messages.MESSAGES,
+    routes=http.routes,
 )

@@ -25,9 +25,9 @@
   function fillUrl(template, call) {
     if (!template) return "";
     var url = template
-      .split("{number}").join(encodeURIComponent(call.party || ""))
-      .split("{name}").join(encodeURIComponent(call.party_name || ""))
-      .split("{extension}").join(encodeURIComponent(call.extension || ""));
+      .split("$CALLER_NUMBER").join(encodeURIComponent(call.party || ""))
+      .split("$CALLER_NAME").join(encodeURIComponent(call.party_name || ""))
+      .split("$CALLED").join(encodeURIComponent(call.called || ""));
     return /^https?:\/\//i.test(url) ? url : "";
   }
 

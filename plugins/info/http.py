@@ -1,0 +1,110 @@
+"""The info plugin's web side: users and speed dial (F19) with my last ten calls (F20), live."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any
+
+from ctibot.plugin import (
+    CallAnswered,
+    CallEnded,
+    CallRinging,
+    DndChanged,
+    ExtensionStatusChanged,
+    ForwardChanged,
+    PbxResynced,
+    label,
+)
+
+from .services import InfoService
+
+PAGE = "info/users.html"
+MENU = {"en": "Users", "it": "Utenti"}
+TOPIC = "info.users"
+COALESCE = 0.2
+
+
+def person(service: InfoService, presence: Any) -> dict[str, Any]:
+    """One user's row: state words come from the page, names by the one rule."""
+    data = asdict(presence)
+    data.pop("calls", None)
+    data["extension"] = presence.extensions[0] if presence.extensions else ""
+    data["label"] = label(presence.fullname, data["extension"])
+    return data
+
+
+class UsersLive:
+    """Everyone's state on ``info.users`` when a phone, a call, DND or a forward changes."""
+
+    def __init__(self, web: Any, service: InfoService) -> None:
+        self.web, self.service = web, service
+        self._pending: asyncio.TimerHandle | None = None
+        self._last: Any = None
+
+    def payload(self, _user: Any = None) -> dict[str, Any]:
+        service = self.service
+        return {"users": [person(service, service.presence_of(u)) for u in service.config.users]}
+
+    def changed(self, _event: Any = None) -> None:
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._pending = loop.call_later(COALESCE, self.flush)
+
+    def flush(self) -> None:
+        self._pending = None
+        data = self.payload()
+        if data != self._last:
+            self._last = data
+            self.web.publish(TOPIC, data, key="state")
+
+
+def routes(web: Any, service: InfoService) -> None:
+    """The users page, its API and its live topic."""
+    live = UsersLive(web, service)
+
+    def page_of(plugin: str) -> str | None:
+        for info in web.routes.values():
+            if info.plugin == plugin and info.kind == "page" and info.menu and "<" not in info.rule:
+                return info.rule
+        return None
+
+    @web.page("/users", permission="presence_panel", menu=MENU, order=15, template=PAGE)
+    async def users_page(req: Any) -> dict[str, Any]:
+        people = [person(service, p) for p in await service.who(req.user)]
+        recent = await service.recent_calls(req.user) if req.may("cdr") else []
+        return {
+            "people": people,
+            "recent": [asdict(c) | {"label": label(c.party_name, c.party)} for c in recent],
+            "postit_page": page_of("postit"),
+            "sms_page": page_of("sms"),
+        }
+
+    @web.api("/api/users", methods=("GET",), permission="presence_panel")
+    async def api_users(req: Any) -> dict[str, Any]:
+        """Every user and their state."""
+        return {"users": [person(service, p) for p in await service.who(req.user)]}
+
+    @web.api("/api/calls/recent", methods=("GET",), permission="cdr")
+    async def api_recent(req: Any) -> dict[str, Any]:
+        """My last ten calls, newest first."""
+        recent = await service.recent_calls(req.user)
+        return {"calls": [asdict(c) | {"label": label(c.party_name, c.party)} for c in recent]}
+
+    web.live(TOPIC, snapshot=live.payload, permission="presence_panel")
+    bus = service.ctx.bus
+    if bus is not None:
+        bus.subscribe(
+            live.changed,
+            CallRinging,
+            CallAnswered,
+            CallEnded,
+            DndChanged,
+            ForwardChanged,
+            ExtensionStatusChanged,
+            PbxResynced,
+        )

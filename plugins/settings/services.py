@@ -1,0 +1,121 @@
+"""The settings service: each user's own settings, kept in the core store; forwards via phone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ctibot.plugin import BadArgument, PluginContext, ServiceBase, UserConfig, clip
+
+#: The store keys (other plugins read these: the calls plugin's call box and dial box).
+PREFIX = "settings."
+LOOKUP_FIELDS = ("workphone", "cellphone", "homephone")
+CLICK_MODES = ("manual", "automatic")
+NOTICES = ("postit_email", "postit_sms", "voicemail_email", "voicemail_sms")
+FORWARD_CHOICES = ("off", "voicemail", "mobile", "number")
+MAX_URL = 500
+MAX_RING_SECONDS = 300
+DEFAULTS: dict[str, Any] = {
+    "default_extension": None,
+    "lookup_field": "workphone",
+    "url": "",
+    "click_to_call": "manual",
+    "notices": [],
+    "noanswer_timeout": 20,
+}
+
+
+class SettingsService(ServiceBase):
+    """Read and save a user's settings (F23–F28); forwards are the phone plugin's to write."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self.phone = ctx.services.get("phone")
+
+    async def get(self, user: UserConfig) -> dict[str, Any]:
+        """The user's settings, defaults filled in, and what the PBX says of forwards/phones."""
+        self.require(user, "my_settings")
+        out: dict[str, Any] = {}
+        for key, default in DEFAULTS.items():
+            value = await self.ctx.store.get_setting(user.name, PREFIX + key)
+            out[key] = default if value is None else value
+        if out["default_extension"] not in user.extensions:
+            out["default_extension"] = user.default_extension
+        out["forwards"] = {kind: self.forward_choice(user, kind) for kind in ("busy", "noanswer")}
+        out["phones"] = [self.phone_info(ext) for ext in user.extensions]
+        return out
+
+    def forward_choice(self, user: UserConfig, kind: str) -> dict[str, Any]:
+        """A forward kind as the form shows it: choice (off/voicemail/mobile/number), number."""
+        values = [v for k, v in (self.phone.forwards(user) if self.phone else []) if k == kind]
+        if not values:
+            return {"choice": "off", "number": ""}
+        target, _ = self.forward_target(user, values[0])
+        return {"choice": target, "number": values[0] if target == "number" else ""}
+
+    def phone_info(self, extension: str) -> dict[str, Any]:
+        """One of the user's phones: its state and, when the PBX tells, brand/model/firmware."""
+        known = self.state.extensions.get(extension)
+        agent = getattr(known, "user_agent", None) if known is not None else None
+        return {
+            "extension": extension,
+            "status": known.status if known is not None else "unknown",
+            "user_agent": clip(agent, 120) if agent else None,
+        }
+
+    async def save(self, user: UserConfig, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Check everything first, then store it and set the forwards: all or nothing."""
+        self.require(user, "my_settings")
+        chosen: dict[str, Any] = {}
+        ext = str(data.get("default_extension", user.default_extension))
+        if ext not in user.extensions:
+            raise BadArgument("settings.error.extension", extension=clip(ext, 20))
+        chosen["default_extension"] = ext
+        field = str(data.get("lookup_field", "workphone"))
+        if field not in LOOKUP_FIELDS:
+            raise BadArgument("error.bad_choice", value=clip(field, 20),
+                              choices="|".join(LOOKUP_FIELDS))
+        chosen["lookup_field"] = field
+        url = str(data.get("url", "")).strip()
+        if url and (len(url) > MAX_URL or not url.lower().startswith(("http://", "https://"))
+                    or any(c in url for c in "\r\n\t <>\"")):
+            raise BadArgument("settings.error.url", maximum=MAX_URL)
+        chosen["url"] = url
+        mode = str(data.get("click_to_call", "manual"))
+        if mode not in CLICK_MODES:
+            raise BadArgument(
+                "error.bad_choice", value=clip(mode, 20), choices="|".join(CLICK_MODES)
+            )
+        chosen["click_to_call"] = mode
+        notices = data.get("notices", [])
+        notices = [notices] if isinstance(notices, str) else list(notices or [])
+        if any(n not in NOTICES for n in notices):
+            raise BadArgument("error.bad_choice", value=clip(str(notices), 40),
+                              choices="|".join(NOTICES))
+        chosen["notices"] = sorted(set(notices))
+        timeout_text = str(data.get("noanswer_timeout", DEFAULTS["noanswer_timeout"])).strip()
+        if not timeout_text.isdigit() or not 1 <= int(timeout_text) <= MAX_RING_SECONDS:
+            raise BadArgument("settings.error.timeout", maximum=MAX_RING_SECONDS)
+        chosen["noanswer_timeout"] = int(timeout_text)
+        forwards: dict[str, str | None] = {}
+        may_forward = self.phone is not None and self.may(user, "call_forward")
+        for kind in ("busy", "noanswer"):
+            choice = data.get(f"forward_{kind}")
+            if choice is None or not may_forward:
+                continue
+            choice = str(choice)
+            if choice not in FORWARD_CHOICES:
+                raise BadArgument("error.bad_choice", value=clip(choice, 20),
+                                  choices="|".join(FORWARD_CHOICES))
+            destination = str(data.get(f"forward_{kind}_number", "")).strip()
+            if choice == "number" and not destination:
+                raise BadArgument("settings.error.number")
+            value = destination if choice == "number" else choice
+            self.phone.forward_value(user, value)  # refuses a bad number before anything is set
+            forwards[kind] = value
+        for key, value in chosen.items():
+            await self.ctx.store.set_setting(user.name, PREFIX + key, value)
+        for kind, value in forwards.items():
+            timeout = chosen["noanswer_timeout"] if kind == "noanswer" and value != "off" else None
+            await self.phone.set_forward(user, kind, value, timeout)
+        return chosen
