@@ -600,16 +600,16 @@ class WebApi:
     # -- the per-request guard -------------------------------------------------------------
 
     async def language_of(self, user: UserConfig | None) -> str:
+        """The user's stored choice, else this browser's choice (cookie), else its language."""
         if user is not None:
             if user.name not in self._languages and self.store is not None:
                 self._languages[user.name] = await self.store.get_setting(user.name, LANGUAGE_KEY)
             chosen = self._languages.get(user.name)
             if chosen in LANGUAGES:
                 return chosen  # type: ignore[return-value]
-        else:
-            chosen = request.cookies.get(LANG_COOKIE)
-            if chosen in LANGUAGES:
-                return chosen  # type: ignore[return-value]
+        chosen = request.cookies.get(LANG_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen  # type: ignore[return-value]
         best = request.accept_languages.best_match(LANGUAGES)
         if best:
             return best
