@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
 
 from harness import ring_forever
+from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 BOB = PROFILES["user"]  # 202: a fixed member of sales

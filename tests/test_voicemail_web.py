@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ctibot.app import CtiApp
+from ctibot.config import PluginsConfig
+from ctibot.demo.office import Office
+from ctibot.demo.server import DemoPbx
+
 from web_fixtures import (
     PROFILES,
     SCALE,
@@ -18,11 +24,6 @@ from web_fixtures import (
     web_config,
     write_users_file,
 )
-
-from ctibot.app import CtiApp
-from ctibot.config import PluginsConfig
-from ctibot.demo.office import Office
-from ctibot.demo.server import DemoPbx
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 BOB = PROFILES["user"]  # box 202
@@ -192,6 +193,10 @@ async def test_in_chromium_play_delete_and_the_live_badge(
     )
     assert "Late caller" in await page.inner_text(".vm-list")
     assert "3 new" in await page.inner_text(".vm-boxes")
+    await page.wait_for_function(
+        "() => document.querySelector('.vm-badge .vm-badge-count').textContent === '3'",
+        timeout=10000,
+    )
     await page.screenshot(path=str(SHOTS / "voicemail.png"))
     # Delete one (confirm dialog accepted).
     page.on("dialog", lambda dialog: dialog.accept())
@@ -203,5 +208,33 @@ async def test_in_chromium_play_delete_and_the_live_badge(
     await page.wait_for_function(
         "() => document.querySelector('.vm-boxes').innerText.includes('2 new')", timeout=10000
     )
+    await page.wait_for_function(
+        "() => document.querySelector('.vm-badge .vm-badge-count').textContent === '2'",
+        timeout=10000,
+    )
     assert outside == []
+    await context.close()
+
+
+async def test_the_top_bar_badge_on_any_page_follows_new_messages_live(
+    vm_office: WebOffice, browser: Any
+) -> None:
+    context = await browser.new_context(locale="it-IT", viewport={"width": 1100, "height": 500})
+    page = await context.new_page()
+    await page.goto(f"{vm_office.url}/login?next=/queues")
+    await page.fill("input[name=name]", BOB.name)
+    await page.fill("input[name=password]", BOB.password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/queues")
+    badge = page.locator(".vm-badge")
+    assert await badge.is_hidden()  # no message yet
+    await page.wait_for_function("() => !document.body.classList.contains('offline')")
+    vm_office.pbx.leave_voicemail("202", '"Cliente" <0699887766>', 2)
+    await badge.wait_for(state="visible", timeout=10000)
+    assert await badge.locator(".vm-badge-count").inner_text() == "1"
+    assert await badge.get_attribute("title") == "Nuovi messaggi in segreteria"
+    await badge.click()
+    await page.wait_for_url("**/voicemail")
+    assert "Cliente (0699887766)" in await page.inner_text(".vm-list")
+    assert await page.locator(".vm-badge .vm-badge-count").inner_text() == "1"
     await context.close()

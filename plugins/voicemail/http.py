@@ -71,3 +71,10 @@ def routes(web: Any, service: VoicemailService) -> None:
         return service.summary(req.user)
 
     web.live("voicemail", snapshot=service.summary, permission="voicemail")
+    # The new-message badge, on every page (live over the same topic).
+    web.topbar(
+        "voicemail/topbar.html",
+        permission="voicemail",
+        order=60,
+        context=lambda req: {"new": sum(c["new"] for c in service.counts(req.user).values())},
+    )
