@@ -243,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-xmpp", action="store_true", help="no Prosody, no XMPP component")
     p.add_argument(
+        "--web-port",
+        type=int,
+        default=None,
+        help="the web panel's port on 127.0.0.1 (default 8080, a free one if taken; 0 = any)",
+    )
+    p.add_argument(
         "--state-dir",
         help="where the demo keeps its certificate, accounts and database across restarts "
         "(default $XDG_STATE_HOME/ctibot/demo, i.e. ~/.local/state/ctibot/demo)",

@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import ssl
 import sys
 from dataclasses import replace
@@ -96,6 +97,11 @@ def config_toml(config: Config) -> str:
         f'device = "{p.device}"',
     ]
     lines += ["", "[database]", f'path = "{config.database.path}"']
+    if config.web is not None:
+        lines += ["", "[web]", f'listen = "{config.web.listen}"']
+        lines += [f'secret_key = "{config.web.secret_key}"'] if config.web.secret_key else []
+    if config.auth.users_file:
+        lines += ["", "[auth]", f'users_file = "{config.auth.users_file}"']
     spool = config.plugins.table("voicemail").get("spool")
     if spool:
         lines += ["", "[plugins.voicemail]", f'spool = "{spool}"']
@@ -289,6 +295,67 @@ def _login_help(config: Config, server: Any) -> str:
                    see xmpp_config/README.md."""
 
 
+#: The demo's web profiles (the others are users): who sees the operator board, who administers.
+DEMO_PROFILES = {"alice": "supervisor", "carol": "admin"}
+DEFAULT_WEB_PORT = 8080
+
+
+def with_web(config: Config, workdir: Path, port: int | None) -> Config:
+    """The panel on 127.0.0.1 (``port``; 8080, or a free one when taken) with a local users
+    file in the state directory: each demo user logs in with their demo password."""
+    from ctibot.config import AuthConfig, WebConfig
+    from ctibot.http.auth import UsersFile, new_token
+
+    if port is None:
+        port = DEFAULT_WEB_PORT
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                print(f"Port {port} is taken: the panel takes a free one (--web-port).",
+                      flush=True)
+                port = 0
+    key_file = workdir / "web-secret"
+    if not key_file.exists():
+        key_file.write_text(new_token() + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    secret = key_file.read_text(encoding="utf-8").strip()
+    users_path = workdir / "web-users"
+    users = UsersFile(users_path)
+    known = users.read()
+    from ctibot.http.auth import check_password
+
+    for user in config.users:
+        stored = known.get(user.name)
+        if stored is None or not check_password(_password(user.name), stored):
+            users.set_password(user.name, _password(user.name))
+    people = tuple(replace(u, profile=DEMO_PROFILES.get(u.name, u.profile)) for u in config.users)
+    return replace(
+        config,
+        users=people,
+        web=WebConfig(f"127.0.0.1:{port}", secret, ""),
+        auth=AuthConfig(str(users_path)),
+    )
+
+
+def _web_help(app: CtiApp, config: Config) -> str:
+    """The panel's lines of the demo's banner: its URL and a login per demo user."""
+    if app.http is None or app.http.port is None:
+        return "  Web panel        off"
+    logins = [f"{u.name} / {_password(u.name)}" + (f" ({u.profile})" if u.profile != "user"
+                                                    else "") for u in config.users]
+    rows, row = [], ""
+    for login in logins:
+        if row and len(row) + len(login) > 60:
+            rows.append(row)
+            row = ""
+        row += ("   " if row else "") + login
+    rows.append(row)
+    text = f"  Web panel        {app.http.url}/   (OpenAPI {app.http.url}/api/docs)\n"
+    text += "  Panel logins     " + "\n                   ".join(rows)
+    return text
+
+
 def default_state_dir() -> Path:
     """Where the demo keeps its state: ``$XDG_STATE_HOME/ctibot/demo`` (~/.local/state/…)."""
     base = os.environ.get("XDG_STATE_HOME", "")
@@ -380,6 +447,7 @@ async def _run_demo(
     server = None if args.no_xmpp else await _start_prosody(config, workdir, args.xmpp_port)
     if server is not None:
         config = with_xmpp(config, server)
+    config = with_web(config, workdir, getattr(args, "web_port", None))
     config_path.write_text(config_toml(config), encoding="utf-8")
     app = CtiApp(config)
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
@@ -419,6 +487,7 @@ ctibot demo is running.
 {xmpp_help}
   Calls on demand  type here, then Enter: "c alice" (a customer calls Alice), "i bob"
                    (a colleague's phone calls Bob), "c sales" (a customer calls a queue){chat_demo}
+{_web_help(app, config)}
   Demo state       {workdir}  (--state-dir)
   ctibot config    {config_path}
   PBX state now    {ctibot_command()} snapshot --config {shlex.quote(str(config_path))}
