@@ -187,12 +187,13 @@ class AmiClient:
         self._resync_wanted = asyncio.Event()
         self._booted_seen = asyncio.Event()
         self._buffer = []
-        _, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: _AmiProtocol(self), cfg.host, cfg.port),
-            cfg.connect_timeout,
-        )
+        async with asyncio.timeout(cfg.connect_timeout):
+            _, protocol = await loop.create_connection(
+                lambda: _AmiProtocol(self), cfg.host, cfg.port
+            )
         self._protocol = protocol
-        banner = await asyncio.wait_for(protocol.banner, cfg.connect_timeout)
+        async with asyncio.timeout(cfg.connect_timeout):
+            banner = await protocol.banner
         if not banner.startswith("Asterisk Call Manager/"):
             raise AmiError("the peer is not an Asterisk Manager Interface")
         await self._login()
@@ -222,7 +223,8 @@ class AmiClient:
             # Asterisk sends FullyBooted right after the login reply when it is up;
             # waiting briefly for it avoids a second resync straight after the first.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._booted_seen.wait(), 0.5)
+                async with asyncio.timeout(0.5):
+                    await self._booted_seen.wait()
             self._resync_wanted.set()
             while True:
                 await self._resync_wanted.wait()
@@ -412,7 +414,10 @@ class AmiClient:
         request = Action(dict(action), as_list=as_list)
         future = protocol.send(request, as_list=as_list)
         try:
-            result = await asyncio.wait_for(future, timeout)
+            # Not wait_for: on Python 3.11 it loses a cancellation that arrives as the
+            # answer does (gh-86296), and a stopping ctibot would go on serving.
+            async with asyncio.timeout(timeout):
+                result = await future
         except TimeoutError:
             protocol.responses.pop(request.id, None)
             raise
