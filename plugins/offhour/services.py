@@ -283,9 +283,8 @@ class OffhourService(ServiceBase):
             until = self.parse_time(end, timezone, "end")
             if until <= begin:
                 raise BadArgument("offhour.error.end_before_start")
-        else:
-            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
-                ZoneInfo(timezone)
+        elif not valid_timezone(timezone):
+            timezone = self.timezone  # no date-times to read in it: the default will do
         target = self.check_target(action, target)
         chosen: int | None = None
         if announcement not in (None, "", 0, "0"):
@@ -350,7 +349,7 @@ class OffhourService(ServiceBase):
             try:
                 await self.publish(rule)
             except (PbxUnavailable, PbxRefused) as exc:
-                self.ctx.log.warning("off-hour rule of %s not published: %s", route.did, exc)
+                self.ctx.log.info("off-hour rule of %s not published: %s", route.did, exc)
                 return count
             count += 1
         await self._forget_others({r.did for r in self.routes()})
@@ -503,6 +502,11 @@ class OffhourService(ServiceBase):
 
     async def _keep_recorded(self) -> None:
         """Recordings by phone whose file the PBX has written become ready."""
+        # An upload whose conversion never finished (ctibot stopped meanwhile): forgotten.
+        await self.db.execute(
+            "DELETE FROM offhour_announcements WHERE state = 'converting' AND created < ?",
+            (self.now() - 600,),
+        )
         for found in await self._select("state = 'recording'", ()):
             length = audio.duration(self.file_of(found))
             if length is not None and length > 0:
