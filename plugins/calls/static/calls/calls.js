@@ -87,6 +87,7 @@
     calls = (data && data.calls) || [];
     urlTemplate = (data && data.url) || "";
     render();
+    box.dataset.live = "1";
   });
 
   // -- the dial box ------------------------------------------------------------------------

@@ -24,6 +24,7 @@
 
   window.ctibot.on("phone.me", function (data) {
     state = data;
+    bar.dataset.live = "1";
     toggle.setAttribute("aria-pressed", data.dnd ? "true" : "false");
     toggle.title = data.dnd ? t.tDndOn : t.tDndOff;
     var menu = document.getElementById("forward-menu");
