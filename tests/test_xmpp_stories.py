@@ -39,6 +39,8 @@ def missed_calls_kept(office: Office, user: str) -> int:
 
 
 ALICE, BOB = "alice@example.test", "bob@example.test"
+#: What ctibot sends by itself all the time: it re-reads the AstDB every astdb_poll seconds.
+ASTDB_READS = ("DBGet", "DBGetTree")
 V201, V202, VALICE = f"201@{COMPONENT}", f"202@{COMPONENT}", f"alice@{COMPONENT}"
 
 
@@ -97,7 +99,7 @@ async def test_a_stranger_is_refused_politely_and_nothing_happens(office: Office
     assert reply == "Sorry, you are not a user of this phone system; ask your administrator."
     # What her message made ctibot send the PBX was sent before the reply; a round trip
     # through ctibot's own AMI connection (in order) makes sure the PBX has read it too.
-    sent_for_carol = list(sent)
+    sent_for_carol = [a for a in sent if a["Action"] not in ASTDB_READS]
     await office.app.ami.send({"Action": "Ping"})  # type: ignore[union-attr]
     assert sent_for_carol == []
     assert not office.pbx.channels_of("202") and not office.pbx.channels_of("201")
