@@ -117,6 +117,52 @@ async def test_the_page_shows_my_routes_only_and_saves_a_rule(office: WebOffice)
     assert {"/api/offhour", "/api/offhour/routes/{did}"} <= set(schema["paths"])
 
 
+async def test_announcements_through_the_api(office: WebOffice, tmp_path: Path) -> None:
+    bob = await login(office, "user")
+    token = csrf_of((await bob.get("/offhour")).text)
+    headers = {"X-CSRF-Token": token}
+    sox("-n", "-r", "8000", "-b", "16", str(tmp_path / "a.mp3"), "synth", "1", "sine", "440")
+    up = await bob.post(
+        "/api/offhour/announcements",
+        data={"description": "By API", "public": "true"},
+        files={"file": ("a.mp3", (tmp_path / "a.mp3").read_bytes(), "audio/mpeg")},
+        headers=headers,
+    )
+    assert up.status_code == 200, up.text
+    number = up.json()["id"]
+    assert up.json() == {
+        "id": number,
+        "author": "bob",
+        "description": "By API",
+        "public": True,
+        "state": "ready",
+        "mine": True,
+    }
+    bad = await bob.post(
+        "/api/offhour/announcements",
+        data={"description": "Not audio"},
+        files={"file": ("x.mp3", b"GIF89a" + b"\x00" * 100, "audio/mpeg")},
+        headers=headers,
+    )
+    assert bad.status_code == 400 and bad.json()["error"] == "offhour.error.not_audio"
+    edit = await bob.post(
+        f"/api/offhour/announcements/{number}",
+        json={"description": "Renamed", "public": False},
+        headers=headers,
+    )
+    assert edit.status_code == 200 and edit.json()["description"] == "Renamed"
+    carol = await login(office, "admin")
+    carol_token = csrf_of((await carol.get("/offhour")).text)
+    theirs = await carol.delete(
+        f"/api/offhour/announcements/{number}", headers={"X-CSRF-Token": carol_token}
+    )
+    assert theirs.status_code == 404  # private now: Carol does not even see it
+    gone = await bob.delete(f"/api/offhour/announcements/{number}", headers=headers)
+    assert gone.status_code == 200 and gone.json() == {"deleted": number}
+    listed = (await bob.get("/api/offhour")).json()
+    assert listed["announcements"] == [] and listed["routes"][0]["did"] == "5550102"
+
+
 async def test_the_page_in_italian(office: WebOffice) -> None:
     from ctibot.plugins.offhour.messages import MESSAGES
 

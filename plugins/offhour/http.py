@@ -27,6 +27,13 @@ class RuleIn(BaseModel):
     announcement: int | None = Field(None, description="an announcement id")
 
 
+class AnnouncementIn(BaseModel):
+    """An announcement's description and visibility."""
+
+    description: str = Field(max_length=200)
+    public: bool = False
+
+
 def _public(form: Any) -> bool:
     return str(form.get("public", "")).lower() in ("1", "on", "true", "yes")
 
@@ -143,6 +150,51 @@ def routes(web: Any, service: OffhourService) -> None:
         if path is None:
             raise NotFound("offhour.error.no_such_announcement", id=found.id)
         return await send_file(path, mimetype="audio/wav", conditional=True)
+
+    @web.api("/api/offhour/announcements", methods=("POST",), permission=PERMISSION)
+    async def api_upload(req: Any) -> dict[str, Any]:
+        """Upload an announcement: multipart ``file`` (WAV or MP3), ``description``, ``public``."""
+        files = await request.files
+        sent = files.get("file")
+        if sent is None:
+            raise BadArgument("offhour.error.no_file")
+        found = await service.upload(
+            req.user,
+            sent.read(service.max_upload + 1),
+            req.form.get("description", ""),
+            _public(req.form),
+        )
+        return _announcement_json(found, req.user)
+
+    @web.api(
+        "/api/offhour/announcements/record",
+        methods=("POST",),
+        permission=PERMISSION,
+        request=AnnouncementIn,
+    )
+    async def api_record(req: Any) -> dict[str, Any]:
+        """Record an announcement by phone: the user's phone rings into ``Record``."""
+        data: AnnouncementIn = req.json
+        found = await service.record_by_phone(req.user, data.description, data.public)
+        return _announcement_json(found, req.user)
+
+    @web.api(
+        "/api/offhour/announcements/<number>",
+        methods=("POST",),
+        permission=PERMISSION,
+        request=AnnouncementIn,
+    )
+    async def api_edit(req: Any, number: str) -> dict[str, Any]:
+        """Change an announcement's description or visibility (its author only)."""
+        data: AnnouncementIn = req.json
+        found = await service.update_announcement(req.user, number, data.description, data.public)
+        return _announcement_json(found, req.user)
+
+    @web.api("/api/offhour/announcements/<number>", methods=("DELETE",), permission=PERMISSION)
+    async def api_delete(req: Any, number: str) -> dict[str, Any]:
+        """Delete an announcement (its author only; not while a rule uses it)."""
+        found = await service.delete_announcement(req.user, number)
+        return {"deleted": found.id}
 
     @web.api("/api/offhour", methods=("GET",), permission=PERMISSION)
     async def api_overview(req: Any) -> dict[str, Any]:
