@@ -209,6 +209,7 @@ async def test_api_validation_errors_are_json(web_office: WebOffice) -> None:
 
 
 async def test_openapi_and_offline_docs(web_office: WebOffice) -> None:
+    assert (await web_office.client().get("/openapi.json")).status_code == 401
     client = await web_office.logged_in("user")
     doc = (await client.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from quart import Response, current_app, request
+from quart import current_app, request
 from quart_schema import QuartSchema, RequestSchemaValidationError
 from quart_schema.openapi import Info
 from werkzeug.exceptions import HTTPException
@@ -66,8 +66,9 @@ def install(web: WebApi) -> None:
             return current_app.json.response(body), exc.code or 500
         return exc
 
-    @web.page("/openapi.json", permission=None, template="error.html", endpoint="shell.openapi")
+    @web.api("/openapi.json", permission=None, endpoint="shell.openapi")
     async def openapi(req: WebRequest) -> Any:
+        """The OpenAPI document of the /api routes (session or token, like them)."""
         document = schema.openapi_provider.schema()
         document["paths"] = {
             path: ops for path, ops in document.get("paths", {}).items() if path.startswith("/api/")
@@ -106,4 +107,3 @@ def install(web: WebApi) -> None:
         req.language = chosen
         return await me(req)
 
-    _ = Response

@@ -236,6 +236,8 @@ class WebApi:
         shell_templates = str(self._folder("ctibot.web", "templates"))
         self._template_loaders: list[Any] = [FileSystemLoader(shell_templates)]
         self._templated: set[str] = {"ctibot.web"}
+        for package in self.plugin_packages.values():  # each plugin's templates/ folder
+            self._add_templates(package)
         self.app.jinja_options = {**self.app.jinja_options, "autoescape": True}
         self.app.jinja_loader = ChoiceLoader(self._template_loaders)
         self.app.secret_key = key
@@ -538,12 +540,17 @@ class WebApi:
         info = RouteInfo(rule, name, tuple(m.upper() for m in methods), kind, permission, plugin)
         self.routes[name] = info
         package = self.plugin_packages.get(plugin)
-        if package and package not in self._templated:
-            self._templated.add(package)
-            folder = self._folder(package, "templates")
-            if folder is not None and folder.is_dir():
-                self._template_loaders.append(FileSystemLoader(str(folder)))
+        if package:
+            self._add_templates(package)
         return info
+
+    def _add_templates(self, package: str) -> None:
+        if package in self._templated:
+            return
+        self._templated.add(package)
+        folder = self._folder(package, "templates")
+        if folder is not None and folder.is_dir():
+            self._template_loaders.append(FileSystemLoader(str(folder)))
 
     def _add(self, info: RouteInfo, view: Callable[..., Any]) -> None:
         self.app.add_url_rule(info.rule, info.endpoint, view, methods=list(info.methods))
