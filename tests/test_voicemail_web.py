@@ -185,6 +185,7 @@ async def test_in_chromium_play_delete_and_the_live_badge(
     await page.wait_for_function(
         "() => document.querySelector('#vm-audio').currentTime > 0.2", timeout=10000
     )
+    await page.evaluate("document.querySelector('#vm-audio').pause()")  # not heard to the end
     SHOTS.mkdir(parents=True, exist_ok=True)
     # A new message arrives while the page is open: the list and the badge follow, live.
     vm_office.pbx.leave_voicemail("202", '"Late caller" <0633333333>', 3)
@@ -212,6 +213,18 @@ async def test_in_chromium_play_delete_and_the_live_badge(
         "() => document.querySelector('.vm-badge .vm-badge-count').textContent === '2'",
         timeout=10000,
     )
+    # Heard to the end, a message moves to Old (as on the phone): one new less, live.
+    await page.evaluate(
+        "() => { const a = document.querySelector('#vm-audio');"
+        " a.currentTime = Math.max(0, a.duration - 0.3); return a.play(); }"
+    )
+    await wait_for(lambda: (box(vm_office, "202") / "Old" / "msg0000.wav").exists())
+    assert not (box(vm_office, "202") / "INBOX" / "msg0000.wav").exists()
+    await page.wait_for_function(
+        "() => document.querySelector('.vm-badge .vm-badge-count').textContent === '1'",
+        timeout=10000,
+    )
+    assert await page.locator('tr[data-key="202/Old/msg0000"] .vm-state').inner_text() == "heard"
     assert outside == []
     await context.close()
 
@@ -237,4 +250,16 @@ async def test_the_top_bar_badge_on_any_page_follows_new_messages_live(
     await page.wait_for_url("**/voicemail")
     assert "Cliente (0699887766)" in await page.inner_text(".vm-list")
     assert await page.locator(".vm-badge .vm-badge-count").inner_text() == "1"
+    # The chat notice's link opens the page on that message, loaded in the player.
+    await page.goto(f"{vm_office.url}/voicemail?play=202/INBOX/msg0000")
+    await page.wait_for_function(
+        "() => { const a = document.querySelector('#vm-audio');"
+        " return a.currentSrc.endsWith('/voicemail/202/INBOX/msg0000/audio')"
+        " && a.readyState >= 1 && a.duration > 1.9; }",
+        timeout=10000,
+    )
+    assert await page.locator("tr.vm-playing").get_attribute("data-key") == "202/INBOX/msg0000"
+    # A hostile play= names nothing: no request, no player.
+    await page.goto(f"{vm_office.url}/voicemail?play=%22%5D%3Cimg%20src%3Dx%3E")
+    assert await page.locator(".vm-player").is_hidden()
     await context.close()

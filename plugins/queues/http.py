@@ -43,10 +43,21 @@ class QueuesLive:
             return
         self._pending = loop.call_later(COALESCE, self.flush)
 
+    def watching(self) -> set[str] | None:
+        """Names of the users with a browser on the topic (None: the shell does not say)."""
+        hub = getattr(self.web, "hub", None)
+        clients = getattr(hub, "clients", None)
+        if clients is None:
+            return None
+        return {c.user.name for c in list(clients) if "queues" in getattr(c, "topics", ())}
+
     def flush(self) -> None:
         self._pending = None
         service = self.service
+        watching = self.watching()
         for user in service.config.users:
+            if watching is not None and user.name not in watching:
+                continue  # nobody to tell: no work for a user without the page open
             if not service.may(user, "queue_agent"):
                 continue
             data = {"queues": service.known_overview(user)}
