@@ -85,6 +85,6 @@ def replay() -> Callable[..., Replay]:
 
 
 # The web panel's shared fixtures (ctibot + demo PBX + panel, slapd, clients, Chromium).
-from web_fixtures import browser, slapd, web_clients, web_office  # noqa: E402
+from web_fixtures import browser, slapd, slapd_tls, web_clients, web_office  # noqa: E402
 
-__all__ = ["browser", "slapd", "web_clients", "web_office"]
+__all__ = ["browser", "slapd", "slapd_tls", "web_clients", "web_office"]

@@ -332,3 +332,18 @@ async def test_httpx_client_fixture_per_profile(web_clients) -> None:
         else:
             assert resp.json()["name"] == PROFILES[profile].name
     assert isinstance(web_clients["user"], httpx.AsyncClient)
+
+
+async def test_ldap_start_tls_checks_the_certificate(slapd_tls: Slapd) -> None:
+    alice = LDAP_USERS["alice"]
+    trusted = LdapAuth(slapd_tls.bind_dn_config(start_tls=True, ca_file=str(slapd_tls.ca)))
+    assert await trusted.check("alice", alice) is True
+    assert await trusted.check("alice", "wrong") is False
+    # Without its CA the certificate is refused: no login, even with the right password.
+    unknown_ca = LdapAuth(slapd_tls.bind_dn_config(start_tls=True))
+    assert await unknown_ca.check("alice", alice) is False
+    # verify = false (a lab): the same certificate is accepted.
+    lab = LdapAuth(slapd_tls.bind_dn_config(start_tls=True, verify=False))
+    assert await lab.check("alice", alice) is True
+    searched = LdapAuth(slapd_tls.search_config(start_tls=True, ca_file=str(slapd_tls.ca)))
+    assert await searched.check("alice", alice) is True

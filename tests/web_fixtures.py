@@ -109,6 +109,7 @@ class Slapd:
     people: str
     process: subprocess.Popen[bytes]
     folder: Path
+    ca: Path | None = None  # the CA of its certificate (a TLS slapd)
 
     def bind_dn_config(self, **changes: Any) -> LdapConfig:
         """``[auth.ldap]`` with a DN template (bind as ``uid={login},ou=people,…``)."""
@@ -133,8 +134,31 @@ def _slappasswd(password: str) -> str:
     ).stdout.strip()
 
 
-def start_slapd(folder: Path) -> Slapd:
-    """Write slapd.conf and the test users, load them offline, start slapd on loopback."""
+def make_tls(folder: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1: (ca, cert, key) PEM files."""
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key",
+                                                       "server.csr", "server.pem"))
+    ext = folder / "san.cnf"
+    ext.write_text("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=ctibot test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    key.chmod(0o644)  # slapd runs as this user: it only needs to read it
+    return ca, cert, key
+
+
+def start_slapd(folder: Path, *, tls: bool = False) -> Slapd:
+    """Write slapd.conf and the test users, load them offline, start slapd on loopback.
+
+    ``tls``: with a certificate for 127.0.0.1 (StartTLS); ``Slapd.ca`` is its CA file.
+    """
     slapd = shutil.which("slapd") or "/usr/sbin/slapd"
     if not os.path.exists(slapd):
         pytest.skip("slapd is not installed (scripts/setup --test installs it)")
@@ -143,9 +167,16 @@ def start_slapd(folder: Path) -> Slapd:
     db.mkdir(exist_ok=True)
     people = f"ou=people,{LDAP_SUFFIX}"
     conf = folder / "slapd.conf"
+    tls_lines: list[str] = []
+    ca: Path | None = None
+    if tls:
+        ca, cert, key = make_tls(folder)
+        tls_lines = [f"TLSCACertificateFile {ca}", f"TLSCertificateFile {cert}",
+                     f"TLSCertificateKeyFile {key}"]
     conf.write_text(
         "\n".join(
             [
+                *tls_lines,
                 "include /etc/ldap/schema/core.schema",
                 "include /etc/ldap/schema/cosine.schema",
                 "include /etc/ldap/schema/inetorgperson.schema",
@@ -196,7 +227,15 @@ def start_slapd(folder: Path) -> Slapd:
             process.kill()
             raise RuntimeError("slapd did not start")
         time.sleep(0.02)
-    return Slapd(url, LDAP_SUFFIX, people, process, folder)
+    return Slapd(url, LDAP_SUFFIX, people, process, folder, ca)
+
+
+def stop_slapd(server: Slapd) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(5)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -204,11 +243,15 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     """A real OpenLDAP slapd on 127.0.0.1 (one per test session) with ``LDAP_USERS``."""
     server = start_slapd(tmp_path_factory.mktemp("slapd"))
     yield server
-    server.process.terminate()
-    try:
-        server.process.wait(5)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    stop_slapd(server)
+
+
+@pytest.fixture(scope="session")
+def slapd_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """The same directory with a certificate for 127.0.0.1 signed by ``slapd_tls.ca``."""
+    server = start_slapd(tmp_path_factory.mktemp("slapd-tls"), tls=True)
+    yield server
+    stop_slapd(server)
 
 
 # -- ctibot with the panel ------------------------------------------------------------------------
