@@ -271,8 +271,6 @@ async def test_set_a_rule_in_chromium_and_the_demo_applies_it(
     await page.wait_for_function(
         "[...document.querySelectorAll('tr.oh-announcement audio')].every(a => a.duration > 1.5)"
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "offhour.png"), full_page=True)
     # An outside caller on Bob's DID hears the announcement, then the demo hangs up.
     ami = RawAmiClient()
     await ami.login(office.pbx.port)
@@ -304,4 +302,52 @@ async def test_set_a_rule_in_chromium_and_the_demo_applies_it(
     await form.locator("button[type=submit]").click()
     await until(lambda: astdb(office, "5550102", "mode") == "never", 5)
     assert outside == []
+    await context.close()
+
+
+async def test_an_admin_sets_a_period_in_chromium(
+    office: WebOffice, browser: Any, tmp_path: Path
+) -> None:
+    who = PROFILES["admin"]
+    bob_user = office.config.user_by_name("bob")
+    await service(office).set_rule(
+        bob_user, "5550102", mode="always", action="redirect", target="203"
+    )
+    sox("-n", "-r", "8000", "-b", "16", str(tmp_path / "closed.wav"), "synth", "3", "sine", "440")
+    await service(office).upload(
+        bob_user, (tmp_path / "closed.wav").read_bytes(), "Closed for the summer", True
+    )
+    context = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(office.url + "/login?next=/offhour")
+    await page.fill("#login-name", who.name)
+    await page.fill("#login-password", who.password)
+    await page.click("button[type=submit]")
+    form = page.locator("form.oh-route[data-did='5550100']")  # the generic route
+    await form.wait_for()
+    assert not await form.locator("input[name=start]").is_visible()  # never: no dates
+    await form.locator("select[name=mode]").select_option("between")
+    await form.locator("input[name=start]").fill("2026-08-08T18:00")
+    await form.locator("input[name=end]").fill("2026-08-24T08:00")
+    await form.locator("select[name=timezone]").select_option("Europe/Rome")
+    await form.locator("select[name=action]").select_option("voicemail")
+    await form.locator("input[name=target]").fill("201")
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_selector(".flash")
+    assert astdb(office, "5550100", "start") == str(
+        int(datetime(2026, 8, 8, 16, 0, tzinfo=UTC).timestamp())
+    )
+    assert (astdb(office, "5550100", "action"), astdb(office, "5550100", "target")) == (
+        "voicemail",
+        "201",
+    )
+    form = page.locator("form.oh-route[data-did='5550100']")
+    assert await form.locator("input[name=start]").input_value() == "2026-08-08T18:00"
+    # Bob's public announcement: Carol may pick it, read-only for her.
+    row = page.locator("tr.oh-announcement")
+    assert await row.locator(".oh-description").inner_text() == "Closed for the summer"
+    assert await row.locator("form").count() == 0
+    await page.wait_for_function("document.querySelector('tr.oh-announcement audio').duration > 2")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "offhour.png"), full_page=True)
     await context.close()

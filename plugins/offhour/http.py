@@ -90,6 +90,7 @@ def routes(web: Any, service: OffhourService) -> None:
             "timezones": timezones,
             "default_timezone": service.timezone,
             "me": req.user.name,
+            "names": {u.name: u.fullname for u in service.config.users},
             "max_upload_kb": service.max_upload // 1000,
         }
 

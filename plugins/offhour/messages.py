@@ -66,6 +66,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "offhour.web.updated": "Announcement {id} updated.",
         "offhour.web.deleted": "Announcement {id} deleted.",
         "offhour.web.none": "No inbound route you may manage.",
+        "offhour.web.no_announcements": "No announcements yet: upload one or record it by phone.",
     },
     "it": {
         "perm.offhour": "gestire il servizio notte delle proprie selezioni passanti",
@@ -133,5 +134,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "offhour.web.updated": "Annuncio {id} aggiornato.",
         "offhour.web.deleted": "Annuncio {id} eliminato.",
         "offhour.web.none": "Nessuna rotta in ingresso che puoi gestire.",
+        "offhour.web.no_announcements": "Ancora nessun annuncio: caricane uno o registralo dal "
+        "telefono.",
     },
 }
