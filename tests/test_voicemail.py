@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -279,3 +280,37 @@ async def test_messages_already_there_at_start_are_not_announced(tmp_path: Path)
             assert "msg0001" in chat.sent[0][1]
         finally:
             await harness.client.stop()
+
+
+@pytest.mark.parametrize(("ext", "sox_args"), [("WAV", ["-e", "gsm-full-rate"]), ("gsm", [])])
+async def test_wav49_and_gsm_messages_play_as_pcm_wav(
+    vm: Setup, ext: str, sox_args: list[str]
+) -> None:
+    vm.pbx.leave_voicemail("201", '"Old phone" <0611111111>', duration=3)
+    folder = vm.box("201") / "INBOX"
+    await vm.harness.until(lambda: (folder / "msg0000.wav").exists())
+    # As Asterisk with format=wav49 (or gsm) keeps it: no PCM .wav beside the .txt.
+    source = folder / "msg0000.wav"
+    subprocess.run(["sox", str(source), *sox_args, str(folder / f"msg0000.{ext}")], check=True)
+    source.unlink()
+    with pytest.raises(NotFound):
+        vm.service.audio(ALICE, "201", "INBOX", "msg0000")
+    path, mimetype = await vm.service.playable(ALICE, "201", "INBOX", "msg0000")
+    assert mimetype == "audio/wav" and path.parent != folder
+    with wave.open(str(path)) as w:
+        assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, 8000, 2)
+        assert abs(w.getnframes() - 3 * 8000) < 400  # GSM frames are 160 samples
+    again, _ = await vm.service.playable(ALICE, "201", "INBOX", "msg0000")
+    assert again == path  # converted once
+    await vm.service.delete(ALICE, "201", "INBOX", "msg0000")
+    assert not list(folder.glob("msg0000.*"))
+
+
+async def test_a_broken_gsm_file_is_not_found_not_a_crash(vm: Setup) -> None:
+    vm.pbx.leave_voicemail("201", duration=1)
+    folder = vm.box("201") / "INBOX"
+    await vm.harness.until(lambda: (folder / "msg0000.wav").exists())
+    (folder / "msg0000.wav").unlink()
+    (folder / "msg0000.WAV").write_bytes(b"RIFF but not really a wav49 file")
+    with pytest.raises(NotFound):
+        await vm.service.playable(ALICE, "201", "INBOX", "msg0000")

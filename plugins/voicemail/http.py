@@ -15,7 +15,7 @@ PAGE = "voicemail/index.html"
 async def _audio(
     service: VoicemailService, req: Any, box: str, folder: str, msg: str, attachment: bool
 ) -> Any:
-    path, mimetype = service.audio(req.user, box, folder, msg)
+    path, mimetype = await service.playable(req.user, box, folder, msg)
     response = await send_file(
         path,
         mimetype=mimetype,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +33,10 @@ MESSAGE_ID = re.compile(r"msg[0-9]{4}")
 BOX = re.compile(r"[0-9A-Za-z_+*#-]{1,20}")
 #: What the browser is given for each audio format Asterisk may have written.
 AUDIO = (("wav", "audio/wav"),)
+#: Formats browsers cannot play, converted by sox to 16-bit PCM WAV: wav49 (GSM in WAV), gsm.
+CONVERTED = ("WAV", "gsm")
+#: Longest a conversion may take (seconds).
+SOX_TIMEOUT = 30.0
 _CALLERID = re.compile(r'^\s*(?:"(?P<quoted>.*)"|(?P<name>[^"<]*?))\s*<(?P<number>[^<>]*)>\s*$')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -207,6 +215,73 @@ class VoicemailService(ServiceBase):
             if path.is_file():
                 return path, mimetype
         raise NotFound("voicemail.error.no_message")
+
+    async def playable(self, user: UserConfig, box: str, folder: str, msg: str) -> tuple[Path, str]:
+        """The message as a browser plays it: the PCM ``.wav`` as it is, else the wav49
+        (``.WAV``) or ``.gsm`` file converted by sox (cached until the file changes)."""
+        try:
+            return self.audio(user, box, folder, msg)
+        except NotFound:
+            stem = self._message_stem(user, box, folder, msg)
+        source = next(
+            (p for ext in CONVERTED if (p := stem.with_suffix("." + ext)).is_file()), None
+        )
+        if source is None or source.resolve().parent != stem.parent.resolve():
+            raise NotFound("voicemail.error.no_message")
+        stat = source.stat()
+        target = self._cache() / f"{self.context}-{box}-{folder}-{msg}-{stat.st_mtime_ns}.wav"
+        if not target.is_file():
+            await self._convert(source, target)
+        return target, "audio/wav"
+
+    def _cache(self) -> Path:
+        folder = self.__dict__.get("_cache_dir")
+        if folder is None:
+            folder = self.__dict__["_cache_dir"] = Path(tempfile.mkdtemp(prefix="ctibot-vm-"))
+        return folder
+
+    async def _convert(self, source: Path, target: Path) -> None:
+        sox = shutil.which("sox")
+        if sox is None:
+            self.ctx.log.warning("voicemail: sox is missing, %s cannot be played", source.name)
+            raise NotFound("voicemail.error.no_message")
+        partial = target.with_suffix(".part")
+        kind = ["-t", "gsm"] if source.suffix == ".gsm" else []
+        process = await asyncio.create_subprocess_exec(
+            sox,
+            *kind,
+            str(source),
+            "-t",
+            "wav",
+            "-e",
+            "signed-integer",
+            "-b",
+            "16",
+            "-c",
+            "1",
+            "-r",
+            "8000",
+            str(partial),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), SOX_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            err = b"timed out"
+        if process.returncode != 0 or not partial.is_file():
+            partial.unlink(missing_ok=True)
+            self.ctx.log.warning(
+                "voicemail: sox could not convert %s: %s",
+                source.name,
+                err.decode(errors="replace").strip()[:200],
+            )
+            raise NotFound("voicemail.error.no_message")
+        partial.replace(target)
 
     def counts(self, user: UserConfig) -> dict[str, dict[str, int]]:
         """New and old messages per box, from the spool."""
