@@ -151,11 +151,13 @@ async def test_csrf_missing_or_wrong_token_is_refused(web_office: WebOffice) -> 
     resp = await client.post("/api/me/language", json={"language": "it"})
     assert resp.status_code == 403 and resp.json()["error"] == "csrf"
     assert (await client.get("/api/me")).status_code == 200  # still logged in
-    # The login form needs its token as well (no login CSRF).
+    # The login form needs its token as well (no login CSRF): a fresh form, no session.
     fresh = web_office.client()
     await fresh.get("/login")
     resp = await fresh.post("/login", data={"name": "bob", "password": PROFILES["user"].password})
-    assert resp.status_code == 403
+    assert resp.status_code == 302 and resp.headers["location"] == "/login"
+    assert "The form expired" in (await fresh.get("/login")).text
+    assert (await fresh.get("/api/me")).status_code == 401
 
 
 async def test_login_next_stays_on_this_site(web_office: WebOffice) -> None:

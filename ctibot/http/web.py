@@ -595,6 +595,10 @@ class WebApi:
         return session
 
     def set_cookie(self, response: Response, session: Session) -> None:
+        # SameSite=Lax, not Strict: a link to the panel from elsewhere (the chat notice of a
+        # new voicemail, an XMPP web client, a mail) must open it logged in. Cross-site
+        # POSTs carry no cookie under Lax, and every form and fetch POST needs its CSRF
+        # token anyway.
         response.set_cookie(
             COOKIE,
             self._sign(session.sid),
@@ -648,6 +652,13 @@ class WebApi:
         token): the authorization matrix test tells them from a handler's own answers.
         """
         req, refused, why = await self._check(info)
+        if why == "csrf" and info.endpoint == "shell.login_post":
+            # A login form older than its session (ctibot restarted, the session ended):
+            # a fresh form with a word, not an error page.
+            fresh = self.new_session(None)
+            fresh.flashes.append(("error", req.t("web.login.expired")))
+            refused = redirect("/login")
+            self.set_cookie(refused, fresh)
         if refused is not None:
             if isinstance(refused, tuple):
                 refused = Response(refused[0], status=refused[1], mimetype="text/html")

@@ -37,6 +37,13 @@
       socket = null;
       document.body.classList.add("offline");
       if (event.code === 1008 || event.code === 4401) { location.reload(); return; }
+      if (retry >= 4000) {
+        // Refused again and again: logged out (session ended, ctibot restarted)? Then the
+        // page reloads into the login page instead of retrying for ever.
+        fetch("/api/me", { credentials: "same-origin" }).then(function (resp) {
+          if (resp.status === 401) location.reload();
+        }).catch(function () {});
+      }
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
     };
