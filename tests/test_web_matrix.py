@@ -153,3 +153,23 @@ async def test_menu_lists_only_pages_the_profile_may_open(
             continue
         link = f'href="{info.rule}"'
         assert (link in html) == web.may(user, info.permission), (info.rule, profile)
+
+
+async def test_a_disabled_plugins_pages_and_menu_entries_are_gone(
+    web_office: WebOffice, tmp_path, slapd
+) -> None:
+    from ctibot.config import PluginsConfig
+
+    from web_fixtures import running_office
+
+    pages = [i for i in web_office.web.routes.values()
+             if i.kind == "page" and i.menu and i.plugin not in ("core", "ctibot")]
+    if not pages:
+        pytest.skip("no plugin has a page yet")
+    gone = pages[0]
+    async with running_office(tmp_path / "other", slapd,
+                              plugins=PluginsConfig(disabled=(gone.plugin,))) as office:
+        assert all(i.plugin != gone.plugin for i in office.web.routes.values())
+        admin = await office.logged_in("admin")
+        assert (await admin.get(gone.rule)).status_code == 404
+        assert f'href="{gone.rule}"' not in (await admin.get("/")).text
