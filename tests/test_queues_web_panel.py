@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from ctibot.http.usercmd import token_command
+
 from harness import ring_forever
 from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
 
@@ -103,3 +105,30 @@ async def test_in_chromium_a_waiting_caller_live_and_login_pause(
     await support.locator(".q-pause").wait_for(timeout=10000)
     assert outside == []
     await context.close()
+
+
+async def test_the_queues_json_api_with_a_token(web_office: WebOffice, capsys: Any) -> None:
+    web_office.pbx.office.astdb.put("QPENALTY/support/agents", "202", "1")
+    assert await token_command(web_office.config, "bob", revoke=False) == 0
+    token = capsys.readouterr().out.strip()
+    api = web_office.client(headers={"Authorization": f"Bearer {token}"})
+    await wait_for(lambda: "support" in web_office.app.state.queues)
+    done = await api.post("/api/queues/support/login")
+    assert done.status_code == 200 and done.json()["changed"] == ["support"]
+    await wait_for(lambda: member(web_office, "support", "202"))
+    paused = await api.post("/api/queues/support/pause", json={"reason": "training"})
+    assert paused.json() == {
+        "action": "pause",
+        "changed": ["support"],
+        "unchanged": [],
+        "reason": "training",
+    }
+    await wait_for(lambda: member(web_office, "support", "202").paused)
+    long = await api.post("/api/queues/support/pause", json={"reason": "x" * 81})
+    assert long.status_code == 400  # validated by the schema
+    assert (await api.post("/api/queues/support/resume")).json()["changed"] == ["support"]
+    await wait_for(lambda: not member(web_office, "support", "202").paused)
+    static = await api.post("/api/queues/sales/logout")
+    assert static.status_code == 400 and static.json()["error"] == "error.static_member"
+    assert (await api.post("/api/queues/support/logout")).status_code == 200
+    await wait_for(lambda: not member(web_office, "support", "202"))

@@ -13,6 +13,7 @@ from ctibot.app import CtiApp
 from ctibot.config import PluginsConfig
 from ctibot.demo.office import Office
 from ctibot.demo.server import DemoPbx
+from ctibot.http.usercmd import token_command
 
 from web_fixtures import (
     PROFILES,
@@ -263,3 +264,30 @@ async def test_the_top_bar_badge_on_any_page_follows_new_messages_live(
     await page.goto(f"{vm_office.url}/voicemail?play=%22%5D%3Cimg%20src%3Dx%3E")
     assert await page.locator(".vm-player").is_hidden()
     await context.close()
+
+
+async def test_the_json_api_with_a_token(vm_office: WebOffice, capsys: Any) -> None:
+    vm_office.pbx.leave_voicemail("202", '"Api" <0611111111>', 2)
+    vm_office.pbx.leave_voicemail("202", '"Api two" <0622222222>', 2)
+    await messages_in(vm_office, "202", 2)
+    assert await token_command(vm_office.config, "bob", revoke=False) == 0
+    token = capsys.readouterr().out.strip()
+    api = vm_office.client(headers={"Authorization": f"Bearer {token}"})
+    listed = (await api.get("/api/voicemail")).json()
+    assert [m["key"] for m in listed["messages"]][:2] == ["202/INBOX/msg0001", "202/INBOX/msg0000"]
+    audio = await api.get("/api/voicemail/202/INBOX/msg0000/audio")
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    heard = await api.post("/api/voicemail/202/INBOX/msg0000/heard")
+    assert heard.json() == {"moved": "202/Old/msg0000"}
+    gone = await api.delete("/api/voicemail/202/Old/msg0000")
+    assert gone.status_code == 200 and gone.json()["deleted"] == "202/Old/msg0000"
+    again = await api.delete("/api/voicemail/202/Old/msg0000")
+    assert again.status_code == 404 and again.json()["error"] == "voicemail.error.no_message"
+    bad = await api.delete("/api/voicemail/202/INBOX/..%2fmsg0001")
+    assert (
+        bad.status_code in (400, 404) and (box(vm_office, "202") / "INBOX" / "msg0001.wav").exists()
+    )
+    other = await api.delete("/api/voicemail/203/INBOX/msg0000")
+    assert other.status_code == 404
+    state = vm_office.app.state
+    await wait_for(lambda: state.mailboxes["202"].new == 1 and state.mailboxes["202"].old == 0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from ctibot.plugin import (
     PbxResynced,
     QueueCallerAbandoned,
@@ -19,6 +21,12 @@ PAGE = "queues/index.html"
 MENU = {"en": "Queues", "it": "Code"}
 #: Changes within this time reach the browsers as one update (a busy queue stays cheap).
 COALESCE = 0.2
+
+
+class PauseIn(BaseModel):
+    """A pause: why (optional; shown to supervisors and kept in the queue log)."""
+
+    reason: str = Field("", max_length=80, description="e.g. lunch")
 
 
 class QueuesLive:
@@ -102,7 +110,39 @@ def routes(web: Any, service: QueuesService) -> None:
 
     @web.api("/api/queues", methods=("GET",), permission="queue_agent")
     async def api_queues(req: Any) -> dict[str, Any]:
+        """My queues: agents (state, pause), waiting callers (wait in seconds), counts."""
         return {"queues": await service.overview(req.user)}
+
+    def answer(result: Any) -> dict[str, Any]:
+        live.changed()
+        return {
+            "action": result.action,
+            "changed": list(result.changed),
+            "unchanged": list(result.unchanged),
+            "reason": result.reason,
+        }
+
+    @web.api("/api/queues/<queue>/login", methods=("POST",), permission="queue_agent")
+    async def api_login(req: Any, queue: str) -> dict[str, Any]:
+        """Log my extension into a dynamic queue."""
+        return answer(await service.queue_login(req.user, queue))
+
+    @web.api("/api/queues/<queue>/logout", methods=("POST",), permission="queue_agent")
+    async def api_logout(req: Any, queue: str) -> dict[str, Any]:
+        """Log my extension out of a dynamic queue."""
+        return answer(await service.queue_logout(req.user, queue))
+
+    @web.api(
+        "/api/queues/<queue>/pause", methods=("POST",), permission="queue_agent", request=PauseIn
+    )
+    async def api_pause(req: Any, queue: str) -> dict[str, Any]:
+        """Pause me in a queue, with an optional reason."""
+        return answer(await service.queue_pause(req.user, req.json.reason or None, queue))
+
+    @web.api("/api/queues/<queue>/resume", methods=("POST",), permission="queue_agent")
+    async def api_resume(req: Any, queue: str) -> dict[str, Any]:
+        """Unpause me in a queue."""
+        return answer(await service.queue_resume(req.user, queue))
 
     web.live("queues", snapshot=live.snapshot, permission="queue_agent")
     bus = service.ctx.bus

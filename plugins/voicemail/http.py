@@ -68,7 +68,25 @@ def routes(web: Any, service: VoicemailService) -> None:
 
     @web.api("/api/voicemail", methods=("GET",), permission="voicemail")
     async def api_voicemail(req: Any) -> dict[str, Any]:
+        """My boxes' new/old counts and messages (``key`` = box/folder/id names one)."""
         return service.summary(req.user)
+
+    @web.api("/api/voicemail/<box>/<folder>/<msg>/audio", methods=("GET",), permission="voicemail")
+    async def api_audio(req: Any, box: str, folder: str, msg: str) -> Any:
+        """A message's audio (audio/wav; Range requests)."""
+        return await _audio(service, req, box, folder, msg, attachment=False)
+
+    @web.api("/api/voicemail/<box>/<folder>/<msg>", methods=("DELETE",), permission="voicemail")
+    async def api_delete(req: Any, box: str, folder: str, msg: str) -> dict[str, Any]:
+        """Delete a message (the PBX is told to re-read the box: MWI)."""
+        gone = await service.delete(req.user, box, folder, msg)
+        return {"deleted": gone.key, "message": req.t("voicemail.web.deleted")}
+
+    @web.api("/api/voicemail/<box>/INBOX/<msg>/heard", methods=("POST",), permission="voicemail")
+    async def api_heard(req: Any, box: str, msg: str) -> dict[str, Any]:
+        """Move a new message to Old (as listening on the phone does)."""
+        moved = await service.mark_heard(req.user, box, msg)
+        return {"moved": moved.key if moved is not None else None}
 
     web.live("voicemail", snapshot=service.summary, permission="voicemail")
     # The new-message badge, on every page (live over the same topic).

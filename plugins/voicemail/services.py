@@ -197,7 +197,8 @@ class VoicemailService(ServiceBase):
             self._box_dir(user, each)
             for folder in FOLDERS:
                 found += self._scan(each, folder)
-        found.sort(key=lambda e: (not e.new, -(e.origtime or 0), e.key))
+        found.sort(key=lambda e: e.id, reverse=True)  # same second: the later number first
+        found.sort(key=lambda e: (not e.new, -(e.origtime or 0)))
         return found
 
     def message(self, user: UserConfig, box: str, folder: str, msg: str) -> VoicemailEntry:
