@@ -68,8 +68,6 @@ def _announcement_json(found: Any, user: Any) -> dict[str, Any]:
 
 def routes(web: Any, service: OffhourService) -> None:
     """Add the off-hour page, its actions and its JSON API to the web panel."""
-    if not hasattr(web, "page"):
-        return  # a bare HTTP shell (no web panel): nothing to show
 
     @web.page(
         "/offhour",
