@@ -515,7 +515,8 @@ class DemoConsole:
     """Lines typed at the demo's terminal: calls on demand, so popups can be tried at will."""
 
     HELP = (
-        'calls on demand: "c WHO" a customer calls, "i WHO" a colleague\'s phone calls; '
+        'calls on demand: "c WHO" a customer calls, "i WHO" a colleague\'s phone calls, '
+        '"v WHO" a customer leaves a voicemail; '
         "WHO is a person (alice), an extension (202) or a queue (sales, 401)"
     )
 
@@ -576,11 +577,18 @@ class DemoConsole:
         if not words:
             return ""
         key = words[0].lower()
-        if key not in ("c", "customer", "i", "colleague") or len(words) != 2:
+        if key not in ("c", "customer", "i", "colleague", "v", "voicemail") or len(words) != 2:
             return self.HELP
         target = self.resolve(words[1])
         if target is None:
             return f"{words[1]!r}: no such person, extension or queue. {self.HELP}"
+        if key in ("v", "voicemail"):
+            from ctibot.demo.voicemail import customer_message
+
+            left = customer_message(self.pbx, target)
+            if left is None:
+                return f"{target} has no voicemail box"
+            return f"✉ {left} left {target} a voicemail"
         if key in ("c", "customer"):
             who = customer_call(self.pbx, target)
         else:

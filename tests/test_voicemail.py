@@ -314,3 +314,15 @@ async def test_a_broken_gsm_file_is_not_found_not_a_crash(vm: Setup) -> None:
     (folder / "msg0000.WAV").write_bytes(b"RIFF but not really a wav49 file")
     with pytest.raises(NotFound):
         await vm.service.playable(ALICE, "201", "INBOX", "msg0000")
+
+
+async def test_the_demo_console_leaves_a_voicemail_on_demand(vm: Setup) -> None:
+    from ctibot.demo_command import DemoConsole
+
+    console = DemoConsole(vm.pbx, vm.service.config)
+    assert console.handle("v alice") == '✉ "ACME Corp" <0612345678> left 201 a voicemail'
+    await vm.harness.until(lambda: (vm.box("201") / "INBOX" / "msg0000.wav").exists())
+    assert vm.service.messages(ALICE)[0].caller == "ACME Corp (0612345678)"
+    assert console.handle("v sales") == "401 has no voicemail box"
+    assert "no such person" in console.handle("v nobody")
+    assert '"v WHO"' in console.handle("help")

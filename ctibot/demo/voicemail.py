@@ -7,6 +7,7 @@ import wave
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -192,3 +193,25 @@ def rescan(root: Path, mb: Mailbox) -> bool:
     before = [(m.id, m.folder) for m in mb.messages]
     mb.messages[:] = found
     return before != [(m.id, m.folder) for m in found]
+
+
+#: Who leaves the messages left on demand (``ctibot demo``'s console: ``v WHO``).
+CALLERS = (
+    ('"ACME Corp" <0612345678>', 6),
+    ('"Initech" <0698765432>', 4),
+    ('"Globex" <0655501234>', 9),
+    ('"Umbrella Srl" <0233344455>', 5),
+)
+_next_caller = [0]
+
+
+def customer_message(pbx: Any, box: str) -> str | None:
+    """A customer leaves ``box`` a message (as if they had called and nobody answered).
+
+    Returns who left it, None when there is no such box."""
+    if box not in pbx.office.mailboxes:
+        return None
+    callerid, seconds = CALLERS[_next_caller[0] % len(CALLERS)]
+    _next_caller[0] += 1
+    pbx.leave_voicemail(box, callerid, seconds)
+    return callerid
