@@ -684,6 +684,7 @@ BUILDERS: dict[str, tuple[Callable[..., dict[str, str]], dict[str, Any]]] = {
     "device_state_list": (a.device_state_list, {}),
     "parked_calls": (a.parked_calls, {"parkinglot": "default"}),
     "parkinglots": (a.parkinglots, {}),
+    "pjsip_show_contacts": (a.pjsip_show_contacts, {}),
     "bridge_list": (a.bridge_list, {}),
     "bridge_info": (a.bridge_info, {"bridge": "2dedb84f-64d0-4549-9032-6198f0b213f8"}),
     "status": (a.status, {"channel": "PJSIP/201-00000001", "variables": ["DIALSTATUS"]}),

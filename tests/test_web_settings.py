@@ -121,3 +121,23 @@ async def test_settings_page_in_the_browser_saved_and_shown_back(
         await page.click("#settings-save")
     await page.wait_for_selector("h1:text-is('Le mie impostazioni')")
     assert page.outside == [] and page.dialogs == []
+
+
+async def test_the_default_extension_shows_brand_model_firmware_from_the_pbx(
+    web_office: WebOffice, web_clients: dict[str, httpx.AsyncClient]
+) -> None:
+    web_office.pbx.phone("202").user_agent = "Yealink SIP-T46U 66.86.0.15"
+    web_office.pbx.phone("201").user_agent = "<script>alert(1)</script> X 1.2"
+    bob = (await web_clients["user"].get("/api/settings")).json()
+    [phone] = bob["phones"]
+    assert (phone["brand"], phone["model"], phone["firmware"]) == ("Yealink", "SIP-T46U",
+                                                                  "66.86.0.15")
+    page = (await web_clients["user"].get("/settings")).text
+    assert '<span class="brand">Yealink</span> <span class="model">SIP-T46U</span>' in page
+    alice = await web_clients["supervisor"].get("/settings")
+    assert "<script>alert(1)</script>" not in alice.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in alice.text
+    # a phone that is not registered has no contact: nothing is made up
+    web_office.pbx.set_registered("202", False)
+    [phone] = (await web_clients["user"].get("/api/settings")).json()["phones"]
+    assert phone["user_agent"] is None and phone["brand"] is None

@@ -332,3 +332,54 @@ async def pjsip_show_endpoints(s: AmiSession, msg: dict, aid: str | None) -> Non
         )
     items.append(m.list_complete("EndpointListComplete", aid, len(rows)))
     send_list(s, items)
+
+
+#: What the demo's phones say they are (SIP User-Agent), by extension when none is set.
+DEMO_USER_AGENTS = (
+    "Yealink SIP-T54W 96.86.0.100",
+    "Grandstream GXP2170 1.0.11.64",
+    "snom D785 10.1.159.12",
+    "Fanvil X6U 2.12.20.2",
+)
+
+
+@action("PJSIPShowContacts")
+async def pjsip_show_contacts(s: AmiSession, msg: dict, aid: str | None) -> None:
+    """The registered PJSIP contacts with their User-Agent (fields as Asterisk 20's
+    ContactList event documents them)."""
+    office = s.pbx.office
+    rows: list[tuple[str, str]] = []
+    for ext in office.users:
+        for device in office.devices_of(ext):
+            if not device.startswith("PJSIP/"):
+                continue
+            phone = office.phone_of(device)
+            if phone is None or not phone.registered:
+                continue
+            name = device.split("/", 1)[1]
+            agent = phone.user_agent
+            if agent is None:
+                digits = "".join(c for c in name if c.isdigit()) or "0"
+                agent = DEMO_USER_AGENTS[int(digits) % len(DEMO_USER_AGENTS)]
+            rows.append((name, agent))
+    items = [m.list_start(aid, "A listing of Contacts follows, presented as ContactList events")]
+    for name, agent in rows:
+        items.append(
+            m.list_item(
+                "ContactList",
+                aid,
+                [
+                    ("ObjectType", "contact"),
+                    ("ObjectName", f"{name};@demo{name}"),
+                    ("ViaAddr", ""),
+                    ("Endpoint", name),
+                    ("Aor", name),
+                    ("Uri", f"sip:{name}@127.0.0.1:5062"),
+                    ("UserAgent", agent),
+                    ("Status", "Reachable"),
+                    ("RoundtripUsec", "1500"),
+                ],
+            )
+        )
+    items.append(m.list_complete("ContactListComplete", aid, len(rows)))
+    send_list(s, items)

@@ -26,6 +26,8 @@ class Phone:
     congestion: bool = False  # registered, but every call fails (the lab's "unavail" mode)
     registered: bool = True
     talk_time: float = 600.0  # the lab phones play music for 600 s once answered
+    #: What the phone says it is when it registers (SIP User-Agent); None: the demo's pick.
+    user_agent: str | None = None
 
 
 @dataclass(slots=True)

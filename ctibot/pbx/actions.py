@@ -36,6 +36,9 @@ LIST_COMPLETE: dict[str, str] = {
     "VoicemailUsersList": "VoicemailUserEntryComplete",
 }
 
+#: List actions no capture holds yet: from Asterisk 20's documentation (the demo follows it).
+DOCUMENTED_LISTS: dict[str, str] = {"PJSIPShowContacts": "ContactListComplete"}
+
 #: Hangup with a ``/regex/`` channel answers with a list too (never built here).
 REGEX_HANGUP_COMPLETE = "ChannelsHungupListComplete"
 
@@ -57,7 +60,7 @@ def list_complete_event(action: Mapping[str, str]) -> str | None:
     if name == "Hangup":
         ch = action.get("Channel", "")
         return REGEX_HANGUP_COMPLETE if len(ch) > 1 and ch[0] == ch[-1] == "/" else None
-    return LIST_COMPLETE.get(name)
+    return LIST_COMPLETE.get(name) or DOCUMENTED_LISTS.get(name)
 
 
 def is_list_action(action: Mapping[str, str]) -> bool:
@@ -600,6 +603,11 @@ def extension_state(exten: str, context: str) -> Action:
 
 def device_state_list() -> Action:
     return {"Action": "DeviceStateList"}
+
+
+def pjsip_show_contacts() -> Action:
+    """Every registered PJSIP contact: its endpoint, URI, status and the phone's User-Agent."""
+    return {"Action": "PJSIPShowContacts"}
 
 
 def parked_calls(parkinglot: str | None = None) -> Action:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from ctibot.plugin import BadArgument, PluginContext, ServiceBase, UserConfig, clip
+from ctibot.plugin import (
+    BadArgument,
+    PbxRefused,
+    PbxUnavailable,
+    PluginContext,
+    ServiceBase,
+    UserConfig,
+    clip,
+)
+from ctibot.plugin import actions as act
 
 #: The store keys (other plugins read these: the calls plugin's call box and dial box).
 PREFIX = "settings."
@@ -15,6 +25,8 @@ NOTICES = ("postit_email", "postit_sms", "voicemail_email", "voicemail_sms")
 FORWARD_CHOICES = ("off", "voicemail", "mobile", "number")
 MAX_URL = 500
 MAX_RING_SECONDS = 300
+#: "Yealink SIP-T54W 96.86.0.100": brand, model, firmware (the last word with digits and dots).
+_AGENT = re.compile(r"^\s*(?P<brand>\S+)\s+(?P<model>.*?)\s+v?(?P<firmware>\d+(?:\.\w+)+)\s*$")
 DEFAULTS: dict[str, Any] = {
     "default_extension": None,
     "lookup_field": "workphone",
@@ -42,8 +54,28 @@ class SettingsService(ServiceBase):
         if out["default_extension"] not in user.extensions:
             out["default_extension"] = user.default_extension
         out["forwards"] = {kind: self.forward_choice(user, kind) for kind in ("busy", "noanswer")}
-        out["phones"] = [self.phone_info(ext) for ext in user.extensions]
+        agents = await self.user_agents()
+        out["phones"] = [self.phone_info(ext, agents) for ext in user.extensions]
         return out
+
+    async def user_agents(self) -> dict[str, str]:
+        """Endpoint -> the SIP User-Agent its phone registered with (PJSIPShowContacts);
+        empty when the PBX cannot tell (chan_sip, Local devices, no connection)."""
+        if not getattr(self.ami, "connected", False):
+            return {}
+        try:
+            items = await self.send(act.pjsip_show_contacts())
+        except (PbxUnavailable, PbxRefused):
+            return {}
+        found: dict[str, str] = {}
+        for item in items if isinstance(items, list) else []:
+            if item.get("Event") != "ContactList":
+                continue
+            endpoint = str(item.get("Endpoint") or item.get("Aor") or "")
+            agent = str(item.get("UserAgent") or "").strip()
+            if endpoint and agent:
+                found.setdefault(endpoint, agent)
+        return found
 
     def forward_choice(self, user: UserConfig, kind: str) -> dict[str, Any]:
         """A forward kind as the form shows it: choice (off/voicemail/mobile/number), number."""
@@ -53,14 +85,20 @@ class SettingsService(ServiceBase):
         target, _ = self.forward_target(user, values[0])
         return {"choice": target, "number": values[0] if target == "number" else ""}
 
-    def phone_info(self, extension: str) -> dict[str, Any]:
+    def phone_info(self, extension: str, agents: Mapping[str, str]) -> dict[str, Any]:
         """One of the user's phones: its state and, when the PBX tells, brand/model/firmware."""
         known = self.state.extensions.get(extension)
-        agent = getattr(known, "user_agent", None) if known is not None else None
+        device = self.layout.device_of(extension)
+        endpoint = device.split("/", 1)[1] if device.startswith("PJSIP/") else extension
+        agent = agents.get(endpoint)
+        parts = _AGENT.match(agent) if agent else None
         return {
             "extension": extension,
             "status": known.status if known is not None else "unknown",
             "user_agent": clip(agent, 120) if agent else None,
+            "brand": clip(parts["brand"], 40) if parts else None,
+            "model": clip(parts["model"], 60) if parts else None,
+            "firmware": clip(parts["firmware"], 40) if parts else None,
         }
 
     async def save(self, user: UserConfig, data: Mapping[str, Any]) -> dict[str, Any]:
