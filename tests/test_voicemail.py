@@ -326,3 +326,16 @@ async def test_the_demo_console_leaves_a_voicemail_on_demand(vm: Setup) -> None:
     assert console.handle("v sales") == "401 has no voicemail box"
     assert "no such person" in console.handle("v nobody")
     assert '"v WHO"' in console.handle("help")
+
+
+async def test_the_demo_honours_voicemail_remove_on_its_spool(vm: Setup) -> None:
+    from ctibot.plugin import actions as act
+
+    vm.pbx.leave_voicemail("201", '"One" <0611111111>', duration=1)
+    folder = vm.box("201") / "INBOX"
+    await vm.harness.until(lambda: (folder / "msg0000.wav").exists())
+    msg_id = vm.pbx.office.mailboxes["201"].messages[0].id
+    await vm.harness.client.send(act.voicemail_remove("default", "201", "INBOX", msg_id))
+    assert not list(folder.glob("msg0000.*"))
+    state = vm.harness.state
+    await vm.harness.until(lambda: state.mailboxes["201"].new == 0)

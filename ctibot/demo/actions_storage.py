@@ -159,6 +159,10 @@ async def voicemail_remove(s: AmiSession, msg: dict, aid: str | None) -> None:
     if mb is None or not mb.remove(arg(msg, "Folder"), arg(msg, "ID")):
         s.send(m.response("Error", aid, "Message remove failed"))
         return
+    if s.pbx.office.voicemail_spool:
+        voicemail.remove_files(
+            Path(s.pbx.office.voicemail_spool), mb, arg(msg, "Folder"), arg(msg, "ID")
+        )
     s.send(m.response("Success", aid, "Message remove successful\n"))
     s.pbx.engine.dialplan.announce_mailbox(mb.box)
 

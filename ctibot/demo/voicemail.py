@@ -215,3 +215,20 @@ def customer_message(pbx: Any, box: str) -> str | None:
     _next_caller[0] += 1
     pbx.leave_voicemail(box, callerid, seconds)
     return callerid
+
+
+def remove_files(root: Path, mb: Mailbox, folder: str, msg_id: str) -> int:
+    """VoicemailRemove on disk: the files of the message whose ``msg_id`` this is."""
+    if folder not in ("INBOX", "Old"):
+        return 0
+    where = box_dir(root, mb.context, mb.box) / folder
+    removed = 0
+    for number in _numbers(where) if where.is_dir() else []:
+        stem = where / f"msg{number:04d}"
+        if _read_info(stem.with_suffix(".txt")).get("msg_id") != msg_id:
+            continue
+        for path in where.glob(stem.name + ".*"):
+            if path.stem == stem.name:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
