@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ctibot.bus import EventBus
-from ctibot.config import PbxConfig
+from ctibot.demo.config import office_pbx
 from ctibot.demo.office import Office
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import sync
@@ -177,15 +177,9 @@ async def main_async(args: argparse.Namespace) -> None:
     await child.start()
     try:
         port, total_keys = int(child.ready[1]), int(child.ready[2])
-        layout = Office.generate(args.extensions, 20).layout()
-        config = PbxConfig(
-            port=port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
-            astdb_poll=3600,
-            ping_interval=3600,
-        )
+        office = Office.generate(args.extensions, 20)
+        layout = office.layout()
+        config = office_pbx(office, port=port, astdb_poll=3600, ping_interval=3600)
         received = Received()
         state = PbxState(layout)
         client = AmiClient(config, state, EventBus(), record=received)  # type: ignore[arg-type]

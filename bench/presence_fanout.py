@@ -119,7 +119,8 @@ async def clients_main(port: int, count: int, extensions: list[str]) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     from ctibot.app import CtiApp
-    from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
+    from ctibot.config import UserConfig, XmppConfig
+    from ctibot.demo.config import office_config
     from ctibot.demo.office import Office
     from ctibot.demo.server import DemoPbx
     from ctibot.plugins.presence.groups import groups_text
@@ -134,7 +135,6 @@ async def main_async(args: argparse.Namespace) -> None:
             ProsodyServer(DOMAIN, COMPONENT, SECRET, accounts, groups=groups) as server,
             DemoPbx(office, time_scale=1.0) as pbx,
         ):
-            layout = office.layout()
             # Every extension belongs to a user (virtual JIDs exist for configured phones);
             # the first ``clients`` users have XMPP accounts.
             users = tuple(
@@ -146,18 +146,14 @@ async def main_async(args: argparse.Namespace) -> None:
                 )
                 for i, ext in enumerate(list(office.users)[: max(args.clients, len(exts))])
             )
-            config = Config(
+            config = office_config(
+                office,
+                port=pbx.port,
                 path=Path(tmp) / "x.toml",
-                pbx=PbxConfig(
-                    port=pbx.port,
-                    secret="cti-secret",
-                    device=layout.device_template,
-                    trunks=layout.trunks,
-                    astdb_poll=3600,
-                ),
                 users=users,
+                pbx=dict(astdb_poll=3600),
                 xmpp=XmppConfig(COMPONENT, SECRET, server.host, server.component_port, DOMAIN),
-                database=DatabaseConfig(str(Path(tmp) / "db.sqlite")),
+                database=Path(tmp) / "db.sqlite",
             )
             app = CtiApp(config)
             await app.start()

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ctibot.bus import EventBus
-from ctibot.config import PbxConfig
+from ctibot.demo.config import office_pbx
 from ctibot.demo.office import Office
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx.ami import AmiClient
@@ -25,14 +25,7 @@ from ctibot.pbx.state import PbxState
 
 async def one_round(pbx: DemoPbx, calls: int, queues: int) -> tuple[float, int]:
     layout = pbx.office.layout()
-    config = PbxConfig(
-        port=pbx.port,
-        secret="cti-secret",
-        device=layout.device_template,
-        trunks=layout.trunks,
-        astdb_poll=3600,
-        ping_interval=3600,
-    )
+    config = office_pbx(pbx.office, port=pbx.port, astdb_poll=3600, ping_interval=3600)
     bus = EventBus()
     published = [0]
     bus.subscribe(lambda e: published.__setitem__(0, published[0] + 1))

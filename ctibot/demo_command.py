@@ -20,14 +20,8 @@ from typing import Any
 
 from ctibot.app import CtiApp
 from ctibot.commands.base import Registry
-from ctibot.config import (
-    Config,
-    DatabaseConfig,
-    PbxConfig,
-    PluginsConfig,
-    UserConfig,
-    XmppConfig,
-)
+from ctibot.config import Config, UserConfig, XmppConfig
+from ctibot.demo.config import office_config
 from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
@@ -37,51 +31,6 @@ SOFTPHONE = "PJSIP/91208"
 DEFAULT_AMI_PORT = 5038
 #: How long a person's phone rings in the demo before it answers by itself (seconds).
 PEOPLE_ANSWER_AFTER = 4.0
-
-
-def offhour_routes(office: Office) -> dict[str, str]:
-    """The demo's DIDs for the off-hour page: a person's extension, or a queue's agents."""
-    routes = {}
-    for did, dest in office.dids.items():
-        queue = office.queue_by_number(dest)
-        routes[did] = f"queue:{queue.name}" if queue is not None else dest
-    return routes
-
-
-def office_config(
-    office: Office,
-    port: int,
-    path: Path,
-    secret: str = DEMO_SECRET,
-    sounds: Path | None = None,
-) -> Config:
-    """A ctibot configuration matching the demo office (``sounds``: the PBX's sounds folder)."""
-    layout = office.layout()
-    users = []
-    for ext, user in office.people.items():
-        name = user.fullname.split()[0].lower()
-        if any(u.name == name for u in users):
-            name = f"{name}{ext}"
-        devices = tuple(user.other_phones)
-        users.append(UserConfig(name, user.fullname, (ext,), user.mobile, devices=devices))
-    pbx = PbxConfig(
-        port=port,
-        username="cti",
-        secret=secret,
-        device=layout.device_template,
-        trunks=layout.trunks,
-        voicemail_context=layout.voicemail_context,
-        parking_lot=layout.parking_lot,
-        parking_exten=layout.parking_exten,
-    )
-    database = DatabaseConfig(str(path.parent / "ctibot.sqlite"))
-    plugins = PluginsConfig()
-    if office.voicemail_spool:  # the demo's messages are real files: the voicemail page reads them
-        plugins = PluginsConfig(settings={"voicemail": {"spool": office.voicemail_spool}})
-    if sounds is not None:  # off-hour rules for the demo's DIDs, announcements the PBX plays
-        offhour = {"routes": offhour_routes(office), "sounds_dir": str(sounds)}
-        plugins = PluginsConfig(settings={**plugins.settings, "offhour": offhour})
-    return Config(path=path, pbx=pbx, users=tuple(users), database=database, plugins=plugins)
 
 
 def config_toml(config: Config) -> str:
@@ -443,7 +392,9 @@ async def _run_demo(
     office.voicemail_spool = str(workdir / "voicemail")  # Asterisk's layout, real WAV files
     config_path = workdir / "ctibot.toml"
     pbx.engine.dialplan.sounds_dir = workdir / "sounds"  # Playback and Record (off-hour)
-    config = office_config(office, pbx.port, config_path, sounds=workdir / "sounds")
+    config = office_config(
+        office, port=pbx.port, path=config_path, secret=DEMO_SECRET, sounds=workdir / "sounds"
+    )
     server = None if args.no_xmpp else await _start_prosody(config, workdir, args.xmpp_port)
     if server is not None:
         config = with_xmpp(config, server)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ctibot.bus import EventBus
-from ctibot.config import PbxConfig
+from ctibot.demo.config import office_pbx
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx.ami import AmiClient
 from ctibot.pbx.state import PbxState
@@ -33,12 +33,7 @@ class Harness:
     """A client, its state and every domain event it published."""
 
     def __init__(self, pbx: DemoPbx, **overrides: Any) -> None:
-        layout = pbx.office.layout()
-        settings = dict(
-            port=pbx.port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
+        settings: dict[str, Any] = dict(
             connect_timeout=1.0,
             ping_interval=0.2,
             ping_timeout=0.3,
@@ -47,8 +42,8 @@ class Harness:
             astdb_poll=30.0,
         )
         settings.update(overrides)
-        self.config = PbxConfig(**settings)
-        self.state = PbxState(layout)
+        self.config = office_pbx(pbx.office, port=settings.pop("port", pbx.port), **settings)
+        self.state = PbxState(pbx.office.layout())
         self.bus = EventBus()
         self.events: list[Any] = []
         self.bus.subscribe(self.events.append)

@@ -13,7 +13,8 @@ import pytest_asyncio
 import slixmpp
 
 from ctibot.app import CtiApp
-from ctibot.config import Config, DatabaseConfig, PbxConfig, UserConfig, XmppConfig
+from ctibot.config import Config, UserConfig, XmppConfig
+from ctibot.demo.config import office_config
 from ctibot.demo.server import DemoPbx
 from ctibot.sandbox.xmpp_servers import EjabberdServer, ProsodyServer
 
@@ -30,6 +31,10 @@ from xmpp_fixtures import (
 )
 
 SCALE = 0.05
+#: ctibot's AMI timings in the stories: a lost PBX is noticed and found again quickly.
+TIMINGS = dict(
+    reconnect_min=0.05, reconnect_max=0.3, ping_interval=0.3, ping_timeout=0.5, astdb_poll=0.5
+)
 
 
 @dataclass
@@ -61,8 +66,10 @@ class Person:
         return self.texts()[before]
 
 
-def office_config(pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path) -> Config:
-    layout = pbx.office.layout()
+def xmpp_office_config(
+    pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path
+) -> Config:
+    """The office of the XMPP stories: alice, bob (Italian, a mobile), dave (no chat account)."""
     users = (
         UserConfig(
             "alice",
@@ -77,20 +84,13 @@ def office_config(pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path
         ),
         UserConfig("dave", "Dave Davis", ("204",), language="en"),  # no XMPP account
     )
-    return Config(
+    return office_config(
+        pbx.office,
+        port=pbx.port,
         path=db.parent / "office.toml",
-        pbx=PbxConfig(
-            port=pbx.port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
-            reconnect_min=0.05,
-            reconnect_max=0.3,
-            ping_interval=0.3,
-            ping_timeout=0.5,
-            astdb_poll=0.5,
-        ),
         users=users,
+        database=db,
+        pbx=TIMINGS,
         xmpp=XmppConfig(
             COMPONENT,
             COMPONENT_SECRET,
@@ -102,7 +102,6 @@ def office_config(pbx: DemoPbx, server: ProsodyServer | EjabberdServer, db: Path
             rate_limit=8,
             rate_window=2.0,
         ),
-        database=DatabaseConfig(str(db)),
     )
 
 
@@ -112,7 +111,7 @@ class Office:
     def __init__(self, server: ProsodyServer | EjabberdServer, pbx: DemoPbx, tmp: Path) -> None:
         self.server = server
         self.pbx = pbx
-        self.config = office_config(pbx, server, tmp / "ctibot.sqlite")
+        self.config = xmpp_office_config(pbx, server, tmp / "ctibot.sqlite")
         self.app: CtiApp | None = None
         self.people: dict[str, Person] = {}
 

@@ -12,8 +12,9 @@ import pytest
 import slixmpp
 
 from ctibot.cli import main
+from ctibot.demo.config import office_config
 from ctibot.demo.server import DemoPbx
-from ctibot.demo_command import config_toml, office_config
+from ctibot.demo_command import config_toml
 from ctibot.pbx import actions as act
 
 from harness import SCALE, Harness, until
@@ -68,7 +69,7 @@ async def test_snapshot_shows_what_the_office_is_doing(tmp_path: Path) -> None:
         await h.client.stop()
 
         config = tmp_path / "office.toml"
-        config.write_text(config_toml(office_config(pbx.office, pbx.port, config, "cti-secret")))
+        config.write_text(config_toml(office_config(pbx.office, port=pbx.port, path=config)))
         code, out, err = await ctibot_cli("snapshot", "--config", str(config))
     assert code == 0, err
     snap = json.loads(out)
@@ -92,7 +93,7 @@ async def test_snapshot_shows_what_the_office_is_doing(tmp_path: Path) -> None:
 async def test_snapshot_of_an_unreachable_pbx_says_why_and_exits_1(tmp_path: Path) -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
         config = tmp_path / "office.toml"
-        text = config_toml(office_config(pbx.office, pbx.port, config, "cti-secret"))
+        text = config_toml(office_config(pbx.office, port=pbx.port, path=config))
         config.write_text(text.replace('secret = "cti-secret"', 'secret = "wrong"'))
         code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "1")
     assert code == 1 and out == ""
@@ -110,7 +111,7 @@ async def test_snapshot_of_a_pbx_that_is_down_tries_once_and_says_so_in_one_line
 
     port = free_port()  # nobody listens there
     config = tmp_path / "office.toml"
-    config.write_text(config_toml(office_config(DemoPbx().office, port, config, "cti-secret")))
+    config.write_text(config_toml(office_config(DemoPbx().office, port=port, path=config)))
     loop = asyncio.get_running_loop()
     began = loop.time()
     code, out, err = await ctibot_cli("snapshot", "--config", str(config), "--timeout", "2")
@@ -131,7 +132,7 @@ async def test_snapshot_of_a_pbx_that_never_answers_gives_up_at_the_timeout(
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     config = tmp_path / "office.toml"
-    config.write_text(config_toml(office_config(DemoPbx().office, port, config, "cti-secret")))
+    config.write_text(config_toml(office_config(DemoPbx().office, port=port, path=config)))
     loop = asyncio.get_running_loop()
     began = loop.time()
     try:
@@ -190,7 +191,7 @@ FLUSH_PADDING = (
 async def test_run_records_the_raw_ami_bytes(tmp_path: Path) -> None:
     async with DemoPbx(time_scale=SCALE) as pbx:
         config = tmp_path / "office.toml"
-        config.write_text(config_toml(office_config(pbx.office, pbx.port, config, "cti-secret")))
+        config.write_text(config_toml(office_config(pbx.office, port=pbx.port, path=config)))
         raw = tmp_path / "ami.raw"
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
         proc = await asyncio.create_subprocess_exec(

@@ -17,8 +17,9 @@ import pytest
 import slixmpp
 
 from ctibot import demo_command
+from ctibot.demo.config import office_config
 from ctibot.demo.server import DemoPbx
-from ctibot.demo_command import DemoConsole, demo_office, office_config
+from ctibot.demo_command import DemoConsole, demo_office
 from ctibot.pbx import events as ev
 
 from harness import Harness, until
@@ -276,7 +277,7 @@ async def test_the_console_makes_a_customer_or_a_colleague_call_a_person_or_a_qu
     demo_pbx: DemoPbx, tmp_path: Path
 ) -> None:
     pbx = demo_pbx
-    config = office_config(pbx.office, pbx.port, tmp_path / "ctibot.toml")
+    config = office_config(pbx.office, port=pbx.port, path=tmp_path / "ctibot.toml")
     console = DemoConsole(pbx, config)
     assert [u.name for u in config.users][:2] == ["alice", "bob"]
     assert not {e for u in config.users for e in u.extensions} & set(pbx.office.traffic_phones)

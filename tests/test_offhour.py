@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ctibot.app import CtiApp
-from ctibot.config import Config, DatabaseConfig, PbxConfig, PluginsConfig, UserConfig
+from ctibot.config import Config, PluginsConfig, UserConfig
+from ctibot.demo.config import office_config
 from ctibot.demo.server import DemoPbx
 from ctibot.permissions import default_profiles
 from ctibot.plugin import BadArgument, NotFound, PermissionDenied
@@ -44,24 +45,15 @@ class World:
         return self.pbx.office.astdb.get(f"{FAMILY}/{did}", key)
 
 
-def office_config(pbx: DemoPbx, tmp: Path, sounds: Path) -> Config:
-    layout = pbx.office.layout()
+def offhour_config(pbx: DemoPbx, tmp: Path, sounds: Path) -> Config:
     profiles = default_profiles()
     profiles["guest"] = frozenset()
-    return Config(
+    return office_config(
+        pbx.office,
+        port=pbx.port,
         path=tmp / "ctibot.toml",
-        pbx=PbxConfig(
-            port=pbx.port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
-            reconnect_min=0.05,
-            reconnect_max=0.3,
-            ping_interval=0.3,
-            ping_timeout=0.5,
-        ),
         users=(ALICE, BOB, CAROL, GUEST),
-        database=DatabaseConfig(str(tmp / "ctibot.sqlite")),
+        pbx=dict(reconnect_min=0.05, reconnect_max=0.3, ping_interval=0.3, ping_timeout=0.5),
         profiles=profiles,
         plugins=PluginsConfig(
             settings={
@@ -81,7 +73,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     sounds = tmp_path / "sounds"
     async with DemoPbx(time_scale=SCALE) as pbx:
         pbx.engine.dialplan.sounds_dir = sounds  # the demo's Playback / Record directory
-        app = CtiApp(office_config(pbx, tmp_path, sounds))
+        app = CtiApp(offhour_config(pbx, tmp_path, sounds))
         await app.start()
         ami = RawAmiClient()
         try:
@@ -507,11 +499,13 @@ async def test_a_recording_never_made_goes_away(world: World) -> None:
 
 def test_the_demo_configures_its_dids_for_the_off_hour_page(tmp_path: Path) -> None:
     from ctibot.config import load_config
-    from ctibot.demo_command import config_toml, demo_office, office_config
+    from ctibot.demo_command import config_toml, demo_office
     from ctibot.plugins.offhour import plugin
 
     office = demo_office(8)
-    config = office_config(office, 5038, tmp_path / "ctibot.toml", sounds=tmp_path / "sounds")
+    config = office_config(
+        office, port=5038, path=tmp_path / "ctibot.toml", sounds=tmp_path / "sounds"
+    )
     path = tmp_path / "ctibot.toml"
     path.write_text(config_toml(config), encoding="utf-8")
     table = load_config(path).plugins.table("offhour")
