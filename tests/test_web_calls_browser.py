@@ -141,3 +141,22 @@ async def test_switch_language(web_office: WebOffice, browser: Any) -> None:
     # a new browser (another language) still gets the user's choice
     again = await open_panel(web_office, browser, "/settings", locale="en-US")
     assert await again.locator("h1").text_content() == "Le mie impostazioni"
+
+
+async def test_the_queue_menu_pauses_and_resumes_me(web_office: WebOffice, browser: Any) -> None:
+    state = web_office.app.state
+    page = await open_panel(web_office, browser)
+
+    def paused() -> bool | None:
+        queue = state.queues.get("sales")
+        member = queue.members.get("202") if queue is not None else None
+        return None if member is None else member.paused
+
+    await wait_for(lambda: paused() is False)
+    await page.click("#queue-menu summary")
+    row = page.locator("#queue-panel .queue-row", has_text="sales")
+    await row.locator("button:text-is('Pause')").click()
+    await wait_for(lambda: paused() is True)
+    await row.locator("button:text-is('Resume')").click()
+    await wait_for(lambda: paused() is False)
+    await page.wait_for_selector("#queue-panel .queue-row button:text-is('Pause')")
