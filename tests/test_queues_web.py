@@ -110,3 +110,10 @@ async def test_queue_changes_reach_each_users_topic(office: Office) -> None:
     carol = live.last("carol")
     assert carol is not None and [q["name"] for q in carol["queues"]] == ["support"]
     assert live.last("dave") is None  # no queue_agent permission, nothing sent
+    # Alice answers: the caller leaves the queue, answered counts one more — live.
+    before = queue(live.last("alice")["queues"], "sales")["answered"]
+    office.pbx.answer("201")
+    await office.until(
+        lambda: queue(live.last("alice")["queues"], "sales")["answered"] == before + 1
+        and queue(live.last("alice")["queues"], "sales")["waiting"] == 0
+    )
