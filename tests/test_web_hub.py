@@ -126,3 +126,26 @@ async def test_stopping_closes_open_sockets_at_once(web_office: WebOffice, web_c
         await ws.messages(timeout=5)
     assert ws.closed in (None, 1001)
     await ws.close()
+
+
+async def test_logout_closes_that_sessions_sockets_only(web_office: WebOffice) -> None:
+    from web_fixtures import csrf_of
+
+    first = await web_office.logged_in("user")
+    second = await web_office.logged_in("user")  # bob in another browser
+    a = await WsClient.connect(web_office.url, first.cookies)
+    b = await WsClient.connect(web_office.url, second.cookies)
+    await a.send_json({"subscribe": []})
+    await b.send_json({"subscribe": []})
+    await wait_for(lambda: len(web_office.web.hub.clients) == 2)
+    token = csrf_of((await first.get("/")).text)
+    assert (await first.post("/logout", data={"csrf_token": token})).status_code == 302
+    with pytest.raises(ConnectionError):
+        await a.messages(timeout=5)
+    assert a.closed == 1001
+    await wait_for(lambda: len(web_office.web.hub.clients) == 1)
+    web_office.web.live("test.after", snapshot=lambda user: "still here")
+    await b.send_json({"subscribe": ["test.after"]})
+    assert (await b.messages())[0]["data"] == "still here"
+    await a.close()
+    await b.close()

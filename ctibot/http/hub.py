@@ -31,8 +31,9 @@ class Topic:
 class Client:
     """One browser's socket: its user, its topics and what waits to be sent to it."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Any, session: str | None = None) -> None:
         self.user = user
+        self.session = session  # the browser session's id: its logout closes the socket
         self.topics: set[str] = set()
         self.pending: dict[tuple[str, Any], Any] = {}
         self.wake = asyncio.Event()
@@ -122,10 +123,10 @@ class Hub:
             return
         client.offer(name, data, key="snapshot")
 
-    async def serve(self, websocket: Any, user: Any) -> None:
+    async def serve(self, websocket: Any, user: Any, session: str | None = None) -> None:
         """Run one socket until it closes (or the hub closes, or it falls behind)."""
         await websocket.accept()
-        client = Client(user)
+        client = Client(user, session)
         self.clients.add(client)
         sender = client.sender = asyncio.create_task(self._send(websocket, client))
         receive: asyncio.Task[Any] | None = None
@@ -175,9 +176,11 @@ class Hub:
                 frame = items[0] if len(items) == 1 else items
                 await websocket.send(json.dumps(frame, default=str, separators=(",", ":")))
 
-    def close_all(self) -> None:
-        """Ask every socket to close (1001) so that the server stops at once."""
+    def close_all(self, session: str | None = None) -> None:
+        """Ask every socket (of that session only, when given) to close with 1001."""
         for client in self.clients:
+            if session is not None and client.session != session:
+                continue
             client.pending.clear()
             client.pending[("_", "close")] = _CLOSE
             client.wake.set()

@@ -749,6 +749,7 @@ class WebApi:
         async def logout(req: WebRequest) -> Any:
             if req.session is not None:
                 self.sessions.pop(req.session.sid, None)
+                self.hub.close_all(req.session.sid)  # its live sockets end with it
             fresh = self.new_session(None)
             fresh.flashes.append(("info", req.t("web.logged_out")))
             resp = redirect("/login")
@@ -775,13 +776,13 @@ class WebApi:
                 return "", 403
             if user is None:
                 return "", 401
-            await self.hub.serve(websocket, user)
+            await self.hub.serve(websocket, user, session.sid if session else None)
             return None
 
         self.routes["shell.ws"] = RouteInfo("/ws", "shell.ws", ("GET",), "websocket", None, "core")
         app.add_websocket("/ws", "shell.ws", ws)
         api.install(self)
-        self.shell.on_stop(self.hub.close_all)
+        self.shell.on_stop(lambda: self.hub.close_all())
 
         @app.errorhandler(404)
         async def not_found(_exc: Any) -> Any:
