@@ -349,3 +349,14 @@ async def test_ldap_start_tls_checks_the_certificate(slapd_tls: Slapd) -> None:
     assert await lab.check("alice", alice) is True
     searched = LdapAuth(slapd_tls.search_config(start_tls=True, ca_file=str(slapd_tls.ca)))
     assert await searched.check("alice", alice) is True
+
+
+async def test_an_idle_session_ends(web_office: WebOffice) -> None:
+    import time
+
+    from ctibot.http.web import SESSION_IDLE
+
+    client = await web_office.logged_in("user")
+    assert (await client.get("/api/me")).status_code == 200
+    web_office.web.clock = lambda: time.monotonic() + SESSION_IDLE + 1
+    assert (await client.get("/api/me")).status_code == 401
