@@ -257,23 +257,25 @@ class EventCounter:
 
 
 async def load(pbx: Any, counter: EventCounter, rate: float, exclude: set[str], stop: Any) -> None:
-    """Calls between idle extensions, paced so that the PBX emits about ``rate`` events/s."""
+    """Calls between idle extensions, paced so that the PBX emits about ``rate`` events/s.
+
+    Starts at 10 calls/s and corrects the pace once a second from the events counted.
+    """
     rng = random.Random(8)
     loop = asyncio.get_running_loop()
-    window: list[tuple[float, int]] = [(loop.time(), counter.count)]
-    per_tick = 1.0
+    calls_per_s = 10.0
     credit = 0.0
     exts = [e for e in pbx.office.users if e not in exclude]
+    mark, marked = loop.time(), counter.count
     while not stop.is_set():
         await asyncio.sleep(0.02)
         now = loop.time()
-        window.append((now, counter.count))
-        while len(window) > 2 and now - window[0][0] > 1.0:
-            window.pop(0)
-        span = now - window[0][0]
-        measured = (counter.count - window[0][1]) / span if span > 0.2 else rate
-        per_tick = max(0.05, min(20.0, per_tick * (1.1 if measured < rate else 0.9)))
-        credit += per_tick
+        if now - mark >= 1.0:
+            measured = (counter.count - marked) / (now - mark)
+            if measured > 0:
+                calls_per_s *= max(0.6, min(1.6, rate / measured)) ** 0.7
+            mark, marked = now, counter.count
+        credit += calls_per_s * 0.02
         busy = {ch.extension for ch in pbx.engine.channels.values() if not ch.dead}
         idle = [e for e in exts if e not in busy]
         while credit >= 1 and len(idle) >= 2:
@@ -345,6 +347,25 @@ async def main_async(args: argparse.Namespace) -> None:
         assert proc.stdout is not None and proc.stdin is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 180)
         assert line.startswith(b"ready"), line
+        # ctibot's share: from the probe's AMI event to the delta handed to the hub
+        board = app.services.board
+        published_at: list[float] = []
+        flush_ms: list[float] = []
+        inner_publisher = board.publisher
+        inner_flush = board.flush
+
+        def publisher(topic: str, data: Any) -> None:
+            if probe in (data.get("extensions") or {}):
+                published_at.append(time.monotonic())
+            inner_publisher(topic, data)
+
+        def flush() -> None:
+            started = time.perf_counter()
+            inner_flush()
+            flush_ms.append((time.perf_counter() - started) * 1000)
+
+        board.publisher, board.flush = publisher, flush
+        handed: list[float] = []
         counter = EventCounter(pbx)
         stop = asyncio.Event()
         loader = asyncio.create_task(load(pbx, counter, args.rate, {probe}, stop))
@@ -364,8 +385,11 @@ async def main_async(args: argparse.Namespace) -> None:
             status = "unavailable" if i % 2 == 0 else "idle"
             assert await ask(f"arm {status}") == b"armed"
             t0 = time.monotonic()
+            published_at.clear()
             pbx.set_registered(probe, status == "idle")
             answer = await ask("wait")
+            if published_at:
+                handed.append((published_at[0] - t0) * 1000)
             if answer == b"lost":
                 lost += 1
             else:
@@ -398,6 +422,12 @@ async def main_async(args: argparse.Namespace) -> None:
         f"board: AMI event -> last of {args.clients} clients: median "
         f"{statistics.median(board_ms):.1f} ms, p99 {b99:.1f} ms, max {max(board_ms):.1f} ms "
         f"({len(board_ms)} probes, {lost} lost)"
+    )
+    print(
+        f"  of which in ctibot (AMI event -> delta handed to the hub): median "
+        f"{statistics.median(handed):.1f} ms, p99 {p99(handed):.1f} ms; one flush (diff of "
+        f"the whole board + publish): median {statistics.median(flush_ms):.2f} ms, "
+        f"max {max(flush_ms):.1f} ms"
     )
     print(
         f"bare Quart broadcast of one message to {args.clients} websockets: median "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from test_services_fixtures import Office, RecordingSender, office_config, pbx
 
 from ctibot.demo.server import DemoPbx
 from ctibot.services import NotFound, NothingToDo, PermissionDenied, load_services
 
 from harness import Harness
+from services_fixtures import Office, RecordingSender, office_config, pbx
 
 __all__ = ["pbx"]
 
@@ -40,6 +40,10 @@ async def talking(o: Office, src: str, dst: str) -> str:
     """``src``'s phone calls ``dst``, which answers; the call's id."""
     o.pbx.call(src, dst)
     await o.until(lambda: any(c["state"] == "up" for c in row(o, src)["calls"]))
+    # and bridged: the PBX has joined the two phones (what park and transfer act on)
+    await o.until(
+        lambda: any(ch.bridge for ch in o.harness.state.channels.values() if ch.extension == src)
+    )
     return row(o, src)["calls"][0]["id"]
 
 
@@ -75,8 +79,16 @@ async def test_deltas_carry_only_the_extensions_that_changed_and_coalesce(board:
     assert first is not None and len(first["extensions"]) >= 5  # the first one has everything
     assert service.delta() is None  # nothing changed since
     await talking(board, "201", "202")
-    await board.until(lambda: published and "201" in published[-1].get("extensions", {}))
+    await board.until(
+        lambda: any(
+            c["state"] == "up"
+            for d in published
+            for c in d.get("extensions", {}).get("201", {}).get("calls", ())
+        )
+    )
     await board.until(lambda: service._flush is None)
+    slim = next(d["extensions"]["201"] for d in published if "201" in d.get("extensions", {}))
+    assert "user" not in slim and slim["status"]  # the user's fields went with the first one
     # many PBX events (Newchannel, Newstate, DialBegin, BridgeEnter...) became few updates
     assert len(published) < len(board.harness.events)
     changed = set().union(*(d.get("extensions", {}).keys() for d in published))

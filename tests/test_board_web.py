@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+
 from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -21,6 +23,10 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
 async def talking(office: WebOffice, src: str, dst: str) -> str:
     office.pbx.call(src, dst)
     await until(lambda: any(c["state"] == "up" for c in row(office, src)["calls"]))
+    # and bridged: the PBX has joined the two phones (what park and transfer act on)
+    await until(
+        lambda: any(ch.bridge for ch in office.app.state.channels.values() if ch.extension == src)
+    )
     return row(office, src)["calls"][0]["id"]
 
 
@@ -219,3 +225,26 @@ async def test_the_filter_keeps_the_matching_extensions(
     await page.wait_for_function(
         f"document.querySelectorAll('#board-extensions li.ext:not([hidden])').length === {total}"
     )
+
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+async def test_screenshot_of_the_board_with_live_calls(web_office: WebOffice, browser: Any) -> None:
+    """docs/screenshots/board.png: a few calls, one parked, one from outside."""
+    page = await open_board(web_office, browser)
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    pbx = web_office.pbx
+    await talking(web_office, "202", "204")
+    parked_id = await talking(web_office, "203", "205")
+    await web_office.app.services.calls.park_call(
+        web_office.config.user_by_name("alice"), parked_id, "203"
+    )
+    pbx.inbound_call("0612345678", "ACME Corp", "5550101")
+    await until(lambda: web_office.app.state.parkings and row(web_office, "202")["calls"])
+    await page.wait_for_selector("#board-parking li.slot.taken")
+    await page.wait_for_selector("#board-trunks li.call")
+    await page.wait_for_timeout(1500)  # the durations tick past 0:00
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "board.png"))
+    assert (SHOTS / "board.png").stat().st_size > 10_000

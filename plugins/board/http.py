@@ -16,8 +16,11 @@ SCRIPT_KEYS = (
     "move", "move_hint", "cancel", "call_it", "chat", "postit", "sms", "send", "text",
     "number", "recording", "connecting", "channels", "done",
     "status.idle", "status.busy", "status.ringing", "status.onhold", "status.unavailable",
-    "status.unknown", "status.dnd", "call.ringing", "call.up", "call.onhold",
+    "status.unknown", "status.dnd", "call.ringing", "call.up", "call.onhold", "call.parked",
 )  # fmt: skip
+
+
+PLACEHOLDERS = {name: "{" + name + "}" for name in ("used", "max", "number")}
 
 
 def _field(req: Any, name: str, limit: int = 200) -> str:
@@ -38,7 +41,8 @@ def routes(web: Any, service: BoardService) -> None:
     async def board_page(req: Any) -> dict:
         return {
             "board": service.snapshot(req.user),
-            "labels": {key: req.t(f"board.web.{key}") for key in SCRIPT_KEYS},
+            # the script fills in the placeholders itself: they stay as they are
+            "labels": {key: req.t(f"board.web.{key}", **PLACEHOLDERS) for key in SCRIPT_KEYS},
         }
 
     @web.action("/board/calls/<call_id>/hangup", permission=PERMISSION)

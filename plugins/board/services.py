@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +54,11 @@ class BoardService(ServiceBase):
         self._sent_rows: dict[str, dict[str, Any]] | None = None
         self._sent_trunks: list[dict[str, Any]] = []
         self._sent_parkings: list[dict[str, Any]] = []
-        self._flush: asyncio.TimerHandle | None = None
+        self._flush: asyncio.Handle | None = None
+        self._last_flush = float("-inf")  # the loop's time of the last delta
+        self._cost = 0.0  # seconds the last delta took to compute and hand over
+        self._parked: dict[str, str] = {}  # uniqueid -> slot, while rows are computed
+        self._trail = False  # the delta under way went at once: one more look after it
         self.flushes = 0
         self._owners_of: Any = None
         self._operators_of: Any = None
@@ -114,12 +120,19 @@ class BoardService(ServiceBase):
             name = None
         if number and not name:
             name = self.name_of_number(number)
-        answered = ch.bridge is not None
+        answered = call.answered_at is not None and (ch.bridge is not None or ch.state == 6)
+        if ch.uniqueid in self._parked:
+            state = "parked"  # waiting in a parking slot, not talking with anyone
+            number, name = self._parked[ch.uniqueid], None
+        elif answered:
+            state = "onhold" if call.on_hold else "up"
+        else:
+            state = "ringing"
         return {
             "id": call.id,
             "party": number or "",
             "name": name or "",
-            "state": "onhold" if call.on_hold and answered else ("up" if answered else "ringing"),
+            "state": state,
             "since": round(call.answered_at if answered and call.answered_at else ch.created_at),
             "direction": call.direction,
             "recording": call.recording,
@@ -141,6 +154,7 @@ class BoardService(ServiceBase):
     def extension_rows(self) -> dict[str, dict[str, Any]]:
         """Every extension's row: its user, status, DND, current calls."""
         by_ext, by_bridge = self._index()
+        self._parked = {p.uniqueid: p.slot for p in self.state.parkings.values()}
         rows: dict[str, dict[str, Any]] = {}
         owners = self._owners()
         for number in set(self.state.extensions) | set(owners):
@@ -240,21 +254,33 @@ class BoardService(ServiceBase):
     # -- the live part -----------------------------------------------------------------------
 
     def changed(self) -> None:
-        """Something on the PBX changed: publish the difference soon, once for many events."""
+        """Something on the PBX changed: publish the difference soon, once for many events.
+
+        A change after a quiet spell goes out at once (after the AMI events read with
+        it); under load there is at most one delta per window, and the window grows
+        with what a delta costs, so that the board never takes more than a fifth of
+        the loop however big the PBX.
+        """
         if self.publisher is None or self._flush is not None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._flush = loop.call_later(self.coalesce, self.flush)
+        window = max(self.coalesce, 5 * self._cost)
+        wait = self._last_flush + window - loop.time()
+        if wait > 0:
+            self._flush = loop.call_later(wait, self.flush)
+        else:
+            self._flush = loop.call_soon(self.flush)
+            self._trail = True
 
     def delta(self) -> dict[str, Any] | None:
         """What changed since the last delta (None: nothing); the first one has everything."""
         rows = self.extension_rows()
         trunks, parkings = self.trunk_rows(), self.parking_rows()
         old = self._sent_rows or {}
-        changed = {n: row for n, row in rows.items() if old.get(n) != row}
+        changed = {n: _slim(row, old.get(n)) for n, row in rows.items() if old.get(n) != row}
         gone = [n for n in old if n not in rows]
         out: dict[str, Any] = {}
         if changed:
@@ -276,10 +302,20 @@ class BoardService(ServiceBase):
         self._flush = None
         if self.publisher is None:
             return
+        started = time.perf_counter()
         payload = self.delta()
         if payload is not None:
             self.flushes += 1
             self.publisher("board", payload)
+        self._cost = time.perf_counter() - started
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            self._last_flush = loop.time()
+            if self._trail:
+                # A delta sent at once may precede the AMI events that complete what the
+                # domain event said (a BridgeEnter after the answer): look once more.
+                self._trail = False
+                self._flush = loop.call_later(max(self.coalesce, 5 * self._cost), self.flush)
 
     def stop(self) -> None:
         if self._flush is not None:
@@ -340,6 +376,17 @@ class BoardService(ServiceBase):
         if service is None:
             raise NotFound("board.no_sms")
         return await service.send(user, number, text)
+
+
+#: What a row says of its extension's user: sent again only when it changed.
+_STATIC = ("user", "login", "jid")
+
+
+def _slim(row: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """A changed row as a delta carries it: without the user's fields when those are the same."""
+    if old is None or any(old.get(k) != row[k] for k in _STATIC):
+        return row
+    return {k: v for k, v in row.items() if k not in _STATIC}
 
 
 def _slot_key(text: str) -> tuple[int, int, str]:

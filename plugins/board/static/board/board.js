@@ -87,6 +87,11 @@
     li.dataset.ext = ext;
     li.tabIndex = -1;
     const who = h("span", "party");
+    if (call.state === "parked") {
+      li.append(h("span", "cstate", t("call.parked")), h("span", "slot-num", call.party));
+      li.draggable = false;
+      return li;
+    }
     who.append(h("span", "name", call.name || call.party || "?"));
     if (call.name && call.party) who.append(h("span", "num", call.party));
     li.append(who, h("span", "cstate", t("call." + call.state)), duration(call.since));
@@ -163,16 +168,20 @@
       }
       return;
     }
+    if (entry && row.user === undefined) {
+      row = Object.assign({}, entry.row, row); // a delta leaves out the user's fields
+    }
     const key = JSON.stringify(row);
     if (entry && entry.key === key) return;
     if (!entry) {
       const li = h("li");
       li.tabIndex = 0;
-      entry = { el: li, key: "", text: "" };
+      entry = { el: li, key: "", text: "", row: null };
       exts.set(number, entry);
       insertInOrder(li, number);
     }
     entry.key = key;
+    entry.row = row;
     entry.text = searchText(row);
     drawExt(row, entry.el);
     entry.el.hidden = !matches(entry);
