@@ -70,6 +70,11 @@ async def test_in_chromium_a_waiting_caller_live_and_login_pause(
     await page.wait_for_url("**/queues")
     sales = page.locator('.q-card[data-queue="sales"]')
     assert await sales.locator(".q-waiting").inner_text() == "0"
+    # Bob pauses in sales (a static member may pause): the queue rings Alice only.
+    await sales.locator(".q-reason").fill("meeting")
+    await sales.locator(".q-pause").click()
+    await wait_for(lambda: member(office, "sales", "202").paused)
+    await sales.locator(".q-resume").wait_for(timeout=10000)
     # A caller rings the sales queue; nobody answers: the page shows them waiting, live.
     ring_forever(office.pbx, "201", "202")
     office.pbx.inbound_call("0699887766", "<img src=x onerror=alert(1)>", "5550100")
