@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ctibot.pbx.events import CallAnswered, CallRinging
+from ctibot.pbx.events import CallAnswered, CallRinging, CallStateChanged
 from ctibot.pbx.framing import AmiFramer
 from ctibot.pbx.layout import LAB_LAYOUT
 from ctibot.pbx.state import PbxState, ResyncData
@@ -123,6 +123,22 @@ def test_call_to_203_on_dnd_sent_to_voicemail_names_203():
     replay = replay_capture("dnd_and_cf_astdb")
     voicemail = records(replay)[0]
     assert (voicemail.from_, voicemail.to, voicemail.answered) == ("204", "203", False)
+    assert voicemail.voicemail == "203"
+    assert replay.state.snapshot()["recent_calls"][0]["voicemail"] == "203"
+
+
+def test_a_caller_sent_to_voicemail_is_in_voicemail_not_ringing():
+    """FreePBX's DND rule runs VoiceMail(203@default,b) on the caller's own channel."""
+
+    def look(state, msg, events):
+        changes = [(e.state, e.previous) for e in events if isinstance(e, CallStateChanged)]
+        if msg.get("Event") == "Hangup" or changes:
+            return changes, [(c.state, c.voicemail, c.answered_at) for c in state.calls.values()]
+        return None
+
+    seen = watch_messages("dnd_and_cf_astdb", look)
+    assert seen[0] == ([("voicemail", "ringing")], [("voicemail", "203", None)])
+    assert not any(change for change, _ in seen[1:] if change == [("voicemail", "ringing")])
 
 
 def test_forwarded_call_is_between_caller_and_205_forwarded_from_203():

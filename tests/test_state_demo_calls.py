@@ -202,7 +202,8 @@ async def test_forwarded_call_parties_are_the_caller_and_the_target() -> None:
         # Bob's click-to-call as ctibot sends it (the OriginateResponse names 201).
         originate = a.originate_call("PJSIP/202", "201", context="from-internal")
         await client.action({**originate, "ActionID": "call", "CallerID": '"Bob Brown" <202>'})
-        await until(lambda: live.channel_of("203") is not None)
+        # Both phones bridged: 203's BridgeEnter may come before 202's.
+        await until(lambda: None not in (live.channel_of("203"), live.channel_of("202")))
         bob, carol = live.channel_of("202"), live.channel_of("203")
         bobs_peer, carols_peer = live.peer(bob), live.peer(carol)
         assert bobs_peer.party == "203" and bobs_peer.caller_name in (None, "Carol Clark")
@@ -258,8 +259,14 @@ async def test_call_to_a_phone_on_dnd_sent_to_voicemail_names_the_extension() ->
         originate = a.originate_call("PJSIP/201", "203", context="from-internal")
         await client.action({**originate, "ActionID": "call", "CallerID": '"Alice Anders" <201>'})
         await until(lambda: any(c.app == "VoiceMail" for c in pbx.engine.channels.values()))
+        # While 201 listens to 203's greeting the call is in 203's voicemail, not ringing.
+        await until(lambda: [c.state for c in live.sync().calls.values()] == ["voicemail"])
+        (call,) = live.state.calls.values()
+        assert (call.voicemail, call.answered_at, call.state) == ("203", None, "voicemail")
+        assert live.state.snapshot()["calls"][0]["voicemail"] == "203"
         pbx.hangup("201")
         await until(lambda: (live.sync(), live.records)[1])
         (record,) = live.records
         assert (record.from_, record.to, record.answered) == ("201", "203", False)
+        assert (record.voicemail, record.answered_by) == ("203", None)
         await client.close()

@@ -64,6 +64,7 @@ class CallRecord:
     forwarded_from: str | None = None  # the extension dialed, whose forward sent it on
     conference: str | None = None  # a call to a conference: its number (``to`` too)
     spied: str | None = None  # a ChanSpy call: the party listened to (``to`` too)
+    voicemail: str | None = None  # the mailbox VoiceMail ran for (a message may be left)
 
 
 @_frozen
@@ -90,7 +91,8 @@ class CallAnswered(DomainEvent):
 
 @_frozen
 class CallStateChanged(DomainEvent):
-    """An answered call went on hold or came back (``state`` up | onhold)."""
+    """An answered call went on hold or came back (``state`` up | onhold), or an
+    unanswered one reached a mailbox (``state`` voicemail, ``previous`` ringing)."""
 
     call_id: str
     state: str

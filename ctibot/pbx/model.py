@@ -180,6 +180,7 @@ class Call:
     forward_tag: str | None = None  # CF / CFB / CFU: the dialplan marked the call forwarded
     conference: str | None = None  # the conference (ConfBridge) the caller joined
     spied: str | None = None  # the party a ChanSpy call listened to
+    voicemail: str | None = None  # the mailbox the caller was sent to (VoiceMail ran)
     ringing: set[str] = field(default_factory=set)  # uniqueids of channels being dialed
     uids: list[str] = field(default_factory=list)  # every channel that was part of it
 
@@ -198,8 +199,9 @@ class Call:
 
     @property
     def state(self) -> str:
+        """ringing | voicemail (unanswered, the caller leaving a message) | up | onhold."""
         if self.answered_at is None:
-            return "ringing"
+            return "ringing" if self.voicemail is None else "voicemail"
         return "onhold" if self.on_hold else "up"
 
 

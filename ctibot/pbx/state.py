@@ -133,9 +133,13 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
         except (AttributeError, TypeError):  # not a dict, or a repeated Event key (a list)
             return []
         if handler is None:
-            if self._replay is not None:
-                self._observe_times(msg)
-            return []
+            # The one dialplan step the state reads: a caller sent to a mailbox
+            # (a DND rule, a no-answer). Every other Newexten costs this one look-up.
+            if msg.get("Application") != "VoiceMail" or msg.get("Event") != "Newexten":
+                if self._replay is not None:
+                    self._observe_times(msg)
+                return []
+            handler = self._on_voicemail_app
         try:
             for value in msg.values():
                 if value.__class__ is not str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ Events = list[DomainEvent]
 MAX_CHANNEL_NAME = 200
 MAX_ID = 64  # Uniqueid / Linkedid / BridgeUniqueid: real ones are far shorter
 RINGING = 5
+MAILBOX = re.compile(r"[0-9A-Za-z_.-]{1,32}")
 
 
 def to_int(text: str, default: int = 0) -> int:
@@ -322,6 +324,7 @@ class CallTracking:
             forwarded_from=call.forwarded_by,
             conference=call.conference,
             spied=call.spied,
+            voicemail=call.voicemail,
         )
         if merged_into is None:
             self.recent_calls.append(record)
@@ -362,6 +365,20 @@ class CallTracking:
         return ch, self._calls.get(ch.linkedid)
 
     # -- AMI event handlers ---------------------------------------------
+
+    def _on_voicemail_app(self, msg: dict) -> Events:
+        """Newexten of ``VoiceMail(box@context,flags)``: the caller is leaving a message."""
+        ch, call = self._channel_call(msg)
+        if ch is None or call is None or call.voicemail is not None:
+            return []
+        box = msg.get("AppData", "").split(",", 1)[0].split("@", 1)[0]
+        if not MAILBOX.fullmatch(box):
+            box = "?"
+        previous = call.state
+        call.voicemail = box
+        if call.answered_at is not None:
+            return []  # an answered call sent on to a mailbox (a transfer): a note only
+        return [CallStateChanged(call_id=call.id, state=call.state, previous=previous)]
 
     def _on_newchannel(self, msg: dict) -> Events:
         uid = msg.get("Uniqueid", "")

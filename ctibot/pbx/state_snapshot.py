@@ -36,6 +36,7 @@ def record_json(record: CallRecord) -> dict[str, Any]:
         "forwarded_from": record.forwarded_from,
         "conference": record.conference,
         "spied": record.spied,
+        "voicemail": record.voicemail,
     }
 
 
@@ -69,6 +70,7 @@ def call_json(call: Call) -> dict[str, Any]:
         "forwarded_from": call.forwarded_by,
         "conference": call.conference,
         "spied": call.spied,
+        "voicemail": call.voicemail,
         "channels": sorted(ch.name for ch in call.channels.values()),
     }
 
