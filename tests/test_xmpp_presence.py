@@ -6,12 +6,11 @@ from pathlib import Path
 
 from ctibot.config import Config, UserConfig
 from ctibot.demo.server import DemoPbx
+from ctibot.pbx import actions as a
 from ctibot.plugins.presence.view import Presence, PresenceView
 from ctibot.services import load_services
 
-from harness import Harness, ctibot, pbx
-
-__all__ = ["ctibot", "pbx"]
+from harness import Harness
 
 USERS = (
     UserConfig("alice", "Alice Anders", ("201",)),
@@ -74,3 +73,51 @@ async def test_a_person_over_several_phones_shows_the_busiest(
     pbx.call("201", "202")
     await ctibot.until(lambda: v.of_user(bob, "en").show == "xa")
     assert "Alice Anders" in v.of_user(bob, "en").status
+
+
+async def test_a_caller_sent_to_voicemail_is_leaving_a_message(
+    ctibot: Harness, pbx: DemoPbx
+) -> None:
+    """Bob calls Alice, who is on DND: the PBX runs VoiceMail(201@default,b) on his line."""
+    v = view(ctibot)
+    pbx.set_dnd("201", True)
+    pbx.call("202", "201")
+    await ctibot.until(lambda: "message" in v.of_extensions(["202"], "en").status)
+    assert v.of_extensions(["202"], "en") == Presence(
+        True, "xa", "Leaving a message for Alice Anders (201)"
+    )
+    assert v.of_extensions(["202"], "it").status == "Lascia un messaggio per Alice Anders (201)"
+    (call,) = ctibot.state.calls.values()
+    assert (call.state, call.voicemail, call.answered_at) == ("voicemail", "201", None)
+
+
+async def test_a_conference_shows_its_room(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    pbx.call("201", "800")
+    await ctibot.until(lambda: "conference" in v.of_extensions(["201"], "en").status)
+    assert v.of_extensions(["201"], "en").status == "In conference 800"
+    assert v.of_extensions(["201"], "it").status == "In conferenza 800"
+
+
+async def test_a_forwarded_call_names_who_forwarded_it(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    pbx.set_forward("201", "CF", "203")
+    originate = a.originate_call("PJSIP/202", "201", context="from-internal")
+    await ctibot.client.send({**originate, "CallerID": '"Bob Brown" <202>'})
+    await ctibot.until(lambda: "forwarded" in v.of_extensions(["203"], "en").status)
+    carol = v.of_extensions(["203"], "en").status
+    assert carol.startswith("On a call with Bob Brown (202) since ")
+    assert carol.endswith(", forwarded from Alice Anders (201)")
+    assert v.of_extensions(["203"], "it").status.endswith(", inoltrata da Alice Anders (201)")
+    assert v.of_extensions(["202"], "en").status.endswith(", forwarded from Alice Anders (201)")
+
+
+async def test_a_spy_is_listening_to_the_spied_party(ctibot: Harness, pbx: DemoPbx) -> None:
+    v = view(ctibot)
+    pbx.call("201", "202")
+    await ctibot.until(lambda: v.of_extensions(["201"], "en").show == "xa")
+    alice = next(ch for ch in ctibot.state.channels.values() if ch.extension == "201")
+    await ctibot.client.send(a.spy("PJSIP/203", alice.name))
+    await ctibot.until(lambda: "Listening" in v.of_extensions(["203"], "en").status)
+    assert v.of_extensions(["203"], "en") == Presence(True, "xa", "Listening to Alice Anders (201)")
+    assert v.of_extensions(["203"], "it").status == "In ascolto di Alice Anders (201)"

@@ -102,6 +102,12 @@ class CurrentCall:
     recording: bool
     recording_paused: bool
     outgoing: bool = False  # the user placed it (their phone rings first on a click-to-call)
+    #: What kind of call it is, when it is not a plain two-party one.
+    voicemail: str | None = None  # unanswered: the caller is leaving a message in this box
+    conference: str | None = None  # the user is in this conference (``party`` is it too)
+    spied: str | None = None  # a ChanSpy call: the party listened to
+    forwarded_from: str | None = None  # the extension whose forward sent the call on
+    forwarded_from_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,15 @@ class InfoService(ServiceBase):
                 continue
             seen.add(call.id)
             party, name = self.other_party(user, call, ch)
+            if call.conference is not None:
+                party, name = call.conference, None  # many parties: the conference is the call
+            elif call.spied is not None:  # only the spy's own call names whom it spies
+                party, name = call.spied, self.name_of_number(call.spied)
+            elif call.state == "voicemail" and (party is None or party in user.extensions):
+                party, name = call.voicemail, self.name_of_number(call.voicemail)
+            forwarded = call.forwarded_by
+            if forwarded in user.extensions or forwarded == party:
+                forwarded = None
             out.append(
                 CurrentCall(
                     call_id=call.id,
@@ -50,6 +59,11 @@ class InfoService(ServiceBase):
                     recording=call.recording,
                     recording_paused=call.recording_paused,
                     outgoing=call.caller_number in user.extensions,
+                    voicemail=call.voicemail if call.state == "voicemail" else None,
+                    conference=call.conference,
+                    spied=call.spied,
+                    forwarded_from=forwarded,
+                    forwarded_from_name=self.name_of_number(forwarded),
                 )
             )
         return out
@@ -92,7 +106,9 @@ class InfoService(ServiceBase):
             (
                 label(c.party_name, c.party)
                 for c in calls
-                if c.state != "ringing" and (c.party or c.party_name)
+                if c.state not in ("ringing", "voicemail")
+                and c.conference is None
+                and (c.party or c.party_name)
             ),
             None,
         )

@@ -72,6 +72,8 @@ class PopupService:
                 continue
             if event.extension is not None and event.extension in popup.user.extensions:
                 continue  # they answered it themselves
+            if event.answered_by is None:
+                continue  # an application took it (a conference, ChanSpy): nobody to name
             by = self._name_of(event.answered_by)
             self.notify(popup.user, _t(popup.user, "elsewhere", who=popup.who, by=by))
 
@@ -110,7 +112,8 @@ class PopupService:
             at = time.strftime("%d/%m %H:%M", time.localtime(record["start"]))
             who = _who(user, record["from"], record["from_name"])
             if record.get("answered"):
-                by = self._name_of(record.get("answered_by"))
+                # A conference or ChanSpy call was answered by no one: name what it reached.
+                by = self._name_of(record.get("answered_by") or record.get("to"))
                 lines.append(_t(user, "line_answered", who=who, at=at, by=by))
             else:
                 lines.append(_t(user, "line", who=who, at=at))

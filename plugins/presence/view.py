@@ -35,6 +35,17 @@ def _who(call: CurrentCall) -> str | None:
     return label(call.party_name, call.party)
 
 
+def _call_kind(call: CurrentCall, language: str, who: str | None) -> str | None:
+    """The text of a call that is not a plain conversation: voicemail, conference, spy."""
+    if call.conference is not None:
+        return _text(language, "conference", room=call.conference)
+    if call.spied is not None:
+        return _text(language, "spying", who=who or call.spied)
+    if call.state == "voicemail":
+        return _text(language, "voicemail_leaving", who=who or call.voicemail or "?")
+    return None
+
+
 class PresenceView:
     """Renders the info plugin's presence (``services["info"].presence_of``) as XMPP presence.
 
@@ -77,6 +88,9 @@ def render(data: UserPresence, language: str) -> VirtualPresence:
             data.calls[0] if data.calls else None,
         )
         who = _who(call) if call is not None else None
+        special = _call_kind(call, language, who) if call is not None else None
+        if special is not None:
+            return VirtualPresence(True, "xa", special)
         if phone == "ringing":
             key = "ringing_out" if call is not None and call.outgoing else "ringing"
             text = _text(language, key, who=who) if who else _text(language, "ringing_anon")
@@ -89,6 +103,9 @@ def render(data: UserPresence, language: str) -> VirtualPresence:
             if who
             else _text(language, "busy_anon", since=since)
         )
+        if call is not None and call.forwarded_from:
+            by = label(call.forwarded_from_name, call.forwarded_from)
+            text = _text(language, "forwarded_from", call=text, by=by)
         return VirtualPresence(True, "xa", text)
     if phone == "offline":
         return VirtualPresence(False, None, _text(language, "unregistered"))
