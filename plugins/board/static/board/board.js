@@ -542,6 +542,7 @@
 
   apply([first]);
   stats.complete = true;
+  stats.readyMs = performance.now(); // since the navigation started
   document.body.dataset.boardReady = "1";
   if (window.ctibot && typeof window.ctibot.on === "function") {
     window.ctibot.on("board", receive);
