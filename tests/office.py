@@ -157,6 +157,10 @@ class Office:
         client.auto_subscribe = accept_subscriptions
         await client.get_roster()
         client.send_presence()
+        # A server round trip: the server handles a session's stanzas in order, so once
+        # this answers it holds the presence, and a popup sent at once (a headline to
+        # the bare JID while ctibot has not yet seen the user) is not dropped.
+        await client.plugin["xep_0030"].get_info(jid=client.boundjid.domain, timeout=5)
         self.people[name] = person
         return person
 
