@@ -36,6 +36,13 @@ def with_default(user: Any, chosen: Any) -> Any:
     return replace(user, extensions=(chosen, *rest))
 
 
+def subscribers(web: Any, topic: str) -> set[str]:
+    """The names of the users with a browser on ``topic`` now (only they need a payload)."""
+    hub = getattr(web, "hub", None)
+    clients = getattr(hub, "clients", ())
+    return {c.user.name for c in list(clients) if topic in c.topics and not c.dropped}
+
+
 class CallsLive:
     """Each user's calls on the ``calls.me`` topic, published when one of them changes."""
 
@@ -43,17 +50,21 @@ class CallsLive:
         self.web, self.service = web, service
         self._pending: asyncio.TimerHandle | None = None
         self._last: dict[str, Any] = {}
+        self._urls: dict[str, str] = {}
 
-    async def payload(self, user: Any) -> dict[str, Any]:
-        store = self.service.ctx.store
-        template = await store.get_setting(user.name, URL_KEY) if store is not None else None
-        return {
-            "calls": self.service.my_calls(user),
-            "url": template if isinstance(template, str) else "",
-        }
+    async def payload(self, user: Any, *, fresh: bool = False) -> dict[str, Any]:
+        """The user's calls and the F26 URL template (read again from the store when
+        ``fresh``: a page load after the settings were saved)."""
+        if fresh or user.name not in self._urls:
+            store = self.service.ctx.store
+            template = await store.get_setting(user.name, URL_KEY) if store is not None else None
+            self._urls[user.name] = template if isinstance(template, str) else ""
+        return {"calls": self.service.my_calls(user), "url": self._urls[user.name]}
 
-    def snapshot(self, user: Any) -> Any:
-        return self.payload(user)
+    async def snapshot(self, user: Any) -> dict[str, Any]:
+        data = await self.payload(user, fresh=True)
+        self._last[user.name] = data["calls"]
+        return data
 
     def changed(self, _event: Any = None) -> None:
         if self._pending is not None:
@@ -66,7 +77,10 @@ class CallsLive:
 
     async def flush(self) -> None:
         self._pending = None
+        watching = subscribers(self.web, TOPIC)
         for user in self.service.config.users:
+            if user.name not in watching:
+                continue
             data = await self.payload(user)
             if self._last.get(user.name) == data["calls"]:
                 continue
@@ -138,7 +152,7 @@ def routes(web: Any, service: CallsService) -> None:
     @web.api("/api/calls/mine", methods=("GET",), permission=None)
     async def api_mine(req: Any) -> dict[str, Any]:
         """My current calls (what the call box shows)."""
-        return await live.payload(req.user)
+        return await live.payload(req.user, fresh=True)
 
     web.live(TOPIC, snapshot=live.snapshot)
     web.topbar("calls/topbar.html", permission="call", order=10)

@@ -46,6 +46,10 @@ class UsersLive:
         service = self.service
         return {"users": [person(service, service.presence_of(u)) for u in service.config.users]}
 
+    def snapshot(self, _user: Any = None) -> dict[str, Any]:
+        self._last = None  # a newcomer may hold another state than the last one sent: resend
+        return self.payload()
+
     def changed(self, _event: Any = None) -> None:
         if self._pending is not None:
             return
@@ -57,6 +61,10 @@ class UsersLive:
 
     def flush(self) -> None:
         self._pending = None
+        hub = getattr(self.web, "hub", None)
+        if not any(TOPIC in c.topics for c in list(getattr(hub, "clients", ()))):
+            self._last = None
+            return
         data = self.payload()
         if data != self._last:
             self._last = data
@@ -95,7 +103,7 @@ def routes(web: Any, service: InfoService) -> None:
         recent = await service.recent_calls(req.user)
         return {"calls": [asdict(c) | {"label": label(c.party_name, c.party)} for c in recent]}
 
-    web.live(TOPIC, snapshot=live.payload, permission="presence_panel")
+    web.live(TOPIC, snapshot=live.snapshot, permission="presence_panel")
     bus = service.ctx.bus
     if bus is not None:
         bus.subscribe(

@@ -33,6 +33,11 @@ class PhoneLive:
             "has_mobile": bool(user.mobile),
         }
 
+    def snapshot(self, user: Any) -> dict[str, Any]:
+        data = self.payload(user)
+        self._last[user.name] = data
+        return data
+
     def changed(self, _event: Any = None) -> None:
         if self._pending is not None:
             return
@@ -44,7 +49,12 @@ class PhoneLive:
 
     def flush(self) -> None:
         self._pending = None
+        hub = getattr(self.web, "hub", None)
+        watching = {c.user.name for c in list(getattr(hub, "clients", ()))
+                    if TOPIC in c.topics and not c.dropped}
         for user in self.service.config.users:
+            if user.name not in watching:
+                continue
             data = self.payload(user)
             if self._last.get(user.name) == data:
                 continue
@@ -90,7 +100,7 @@ def routes(web: Any, service: PhoneService) -> None:
         """My DND and unconditional forward."""
         return live.payload(req.user)
 
-    web.live(TOPIC, snapshot=live.payload)
+    web.live(TOPIC, snapshot=live.snapshot)
     web.topbar("phone/topbar.html", permission="dnd", order=20)
     bus = service.ctx.bus
     if bus is not None:
