@@ -1,4 +1,4 @@
-"""Shared fixtures: replaying the real AMI captures of tests/fixtures/ami through PbxState."""
+"""Shared fixtures: the real AMI captures replayed through PbxState; the fixture modules."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from ctibot.pbx.events import DomainEvent
 from ctibot.pbx.framing import AmiFramer, parse_message
 from ctibot.pbx.layout import LAB_LAYOUT
 from ctibot.pbx.state import PbxState
+
+#: The shared fixtures, each beside the helpers it builds on (tests import those as usual):
+#: ``pbx``, ``ctibot`` (harness); ``prosody``, ``ejabberd`` (xmpp_fixtures); ``office``, the
+#: services' office (services_fixtures); ``chat_office``, the XMPP stories' office (office);
+#: ``slapd``, ``slapd_tls``, ``web_office``, ``web_clients``, ``browser`` (web_fixtures);
+#: ``postits``, the post-it service with recording XMPP hooks (postit_fixtures).
+pytest_plugins = [
+    "harness",
+    "xmpp_fixtures",
+    "services_fixtures",
+    "office",
+    "web_fixtures",
+    "postit_fixtures",
+]
 
 CAPTURES = Path(__file__).parent / "fixtures" / "ami"
 CAPTURE_NAMES = sorted(p.stem for p in CAPTURES.glob("*.txt") if not p.name.endswith(".sent.txt"))
@@ -83,8 +97,3 @@ def replay() -> Callable[..., Replay]:
     """``replay("inbound_call_did")`` -> Replay with the final state and its events."""
     return replay_capture
 
-
-# The web panel's shared fixtures (ctibot + demo PBX + panel, slapd, clients, Chromium).
-from web_fixtures import browser, slapd, slapd_tls, web_clients, web_office  # noqa: E402
-
-__all__ = ["browser", "slapd", "slapd_tls", "web_clients", "web_office"]

@@ -176,7 +176,8 @@ class Office:
 
 
 @pytest_asyncio.fixture
-async def office(tmp_path: Path) -> AsyncIterator[Office]:
+async def chat_office(tmp_path: Path) -> AsyncIterator[Office]:
+    """The office of the XMPP stories, running (Prosody, the demo PBX, ctibot)."""
     require("prosody", prosody_installed())
     async with (
         ProsodyServer(DOMAIN, COMPONENT, COMPONENT_SECRET, ACCOUNTS) as server,

@@ -1,4 +1,4 @@
-"""Shared by the service and command tests: an office of users over the demo PBX (no tests here)."""
+"""The service and command tests' office: users over the demo PBX (fixture `office`, conftest)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from ctibot.pbx.validate import frame_check
 from ctibot.permissions import DEFAULT_PROFILES
 from ctibot.services import Services, load_services
 
-from harness import Harness, pbx
-
-__all__ = ["Office", "RecordingSender", "office", "office_config", "pbx"]
+from harness import Harness
 
 USERS = (
     UserConfig("alice", "Alice Anders", ("201",), jid="alice@example.com"),

@@ -16,18 +16,7 @@ from ctibot.pbx import actions as act
 from ctibot.pbx import events as ev
 from ctibot.pbx.errors import AmiError, AmiUnavailable
 
-from harness import (
-    SCALE,
-    Harness,
-    ctibot,
-    essentials,
-    fresh_view,
-    pbx,
-    ring_forever,
-    ringing_at,
-)
-
-__all__ = ["ctibot", "pbx"]  # fixtures
+from harness import SCALE, Harness, essentials, fresh_view, ring_forever, ringing_at
 
 # -- login ----------------------------------------------------------------------------
 

@@ -9,10 +9,8 @@ import pytest
 from ctibot.demo.server import DemoPbx
 from ctibot.services import NotFound, NothingToDo, PermissionDenied, load_services
 
-from harness import Harness, pbx
+from harness import Harness
 from services_fixtures import Office, RecordingSender, office_config
-
-__all__ = ["pbx"]
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from test_services_fixtures import USERS, Office, office, office_config, pbx
 
 from ctibot.commands import (
     Arg,
@@ -23,8 +22,8 @@ from ctibot.i18n import CATALOG, MESSAGES, placeholders, translate
 from ctibot.loader import Plugins, discover
 
 from harness import ring_forever, ringing_at
+from services_fixtures import USERS, Office, office_config
 
-__all__ = ["office", "pbx"]  # fixtures
 USER = {u.name: u for u in USERS}
 discover()  # every plugin's strings in the catalogue
 EN, IT = MESSAGES["en"], MESSAGES["it"]

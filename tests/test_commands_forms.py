@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from test_services_fixtures import USERS, Office, office, office_config, pbx
-
 from ctibot.commands import adhoc_commands_for, form_for, run_form
 from ctibot.loader import load_services
 
-__all__ = ["office", "pbx"]  # fixtures
+from services_fixtures import USERS, Office, office_config
+
 USER = {u.name: u for u in USERS}
 #: The commands of the plugins that today's features moved into.
 registry = load_services(

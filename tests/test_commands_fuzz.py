@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_services_fixtures import USERS, office_config
 
 from ctibot.commands import RateLimiter, Verdict, dispatch, parse
 from ctibot.demo.server import DemoPbx
@@ -21,6 +20,7 @@ from ctibot.pbx.validate import frame_check
 from ctibot.services import load_services
 
 from harness import Harness
+from services_fixtures import USERS, office_config
 
 USER = {u.name: u for u in USERS}
 

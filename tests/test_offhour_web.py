@@ -16,9 +16,7 @@ from ctibot.config import PluginsConfig
 
 from demo_fixtures import RawAmiClient
 from harness import until
-from web_fixtures import PROFILES, WebOffice, browser, csrf_of, no_outside_requests, running_office
-
-__all__ = ["browser"]  # the Playwright fixture, imported for the tests below
+from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, running_office
 
 FAMILY = "CTIBOT_OFFHOUR"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"

@@ -6,16 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import test_services_fixtures as fixtures
-from test_services_fixtures import Office
 
 from ctibot.plugin import PermissionDenied
 from ctibot.plugins.queues.http import QueuesLive
 
 from harness import ring_forever
-
-office = fixtures.office
-pbx = fixtures.pbx
+from services_fixtures import Office
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from test_services_fixtures import Office, office, pbx
 
 from ctibot.pbx.events import DndChanged
 from ctibot.services import (
@@ -15,8 +14,7 @@ from ctibot.services import (
 )
 
 from harness import SCALE, ring_forever, ringing_at
-
-__all__ = ["office", "pbx"]  # fixtures
+from services_fixtures import Office
 
 
 async def answered_call(o: Office, src: str, dst: str) -> None:

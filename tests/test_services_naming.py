@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_services_fixtures import Office, office, pbx
 
 from ctibot.commands import dispatch
 from ctibot.plugins.presence.view import PresenceView
 
 from harness import ring_forever
-
-__all__ = ["office", "pbx"]
+from services_fixtures import Office
 
 
 def bridged(o: Office, ext: str) -> bool:

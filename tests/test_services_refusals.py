@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from test_services_fixtures import Office, office, pbx
 
 from ctibot.commands import dispatch
 from ctibot.services import BadArgument
 
 from harness import ring_forever, ringing_at
-
-__all__ = ["office", "pbx"]
+from services_fixtures import Office
 
 TRANSFERS = ("BlindTransfer", "Redirect", "Atxfer")
 

@@ -18,9 +18,7 @@ from sms_gateway import FakeGateway
 
 from ctibot.config import PluginsConfig, WebConfig
 
-from office import COMPONENT, Office, Person, office, until
-
-__all__ = ["office"]
+from office import COMPONENT, Office, Person, until
 
 NUMBER = "+393331234567"
 NUMBER_JID = f"{NUMBER}@{COMPONENT}"
@@ -30,7 +28,7 @@ GATEWAY_NS = "jabber:iq:gateway"
 
 
 @pytest_asyncio.fixture
-async def sms_office(office: Office) -> AsyncIterator[tuple[Office, FakeGateway]]:
+async def sms_office(chat_office: Office) -> AsyncIterator[tuple[Office, FakeGateway]]:
     gateway = await FakeGateway(behaviour=("answer", 200, b"OK")).start()
     settings = {
         "url": f"{gateway.url}/send",
@@ -41,14 +39,14 @@ async def sms_office(office: Office) -> AsyncIterator[tuple[Office, FakeGateway]
         "webhook_secret": SECRET,
         "numbers": {BOB_NUMBER: "bob"},
     }
-    await office.stop_ctibot()
-    await office.start_ctibot(
+    await chat_office.stop_ctibot()
+    await chat_office.start_ctibot(
         web=WebConfig("127.0.0.1:0"), plugins=PluginsConfig(settings={"sms": settings})
     )
     try:
-        yield office, gateway
+        yield chat_office, gateway
     finally:
-        await office.stop_ctibot()
+        await chat_office.stop_ctibot()
         await gateway.stop()
 
 
@@ -76,8 +74,8 @@ def collect_receipts(person: Person) -> Person:
 
 
 async def test_alice_writes_to_a_number_jid_and_it_goes_out_as_one_sms(sms_office) -> None:
-    office, gateway = sms_office
-    alice = collect_receipts(await office.login("alice"))
+    chat_office, gateway = sms_office
+    alice = collect_receipts(await chat_office.login("alice"))
     write(alice, NUMBER_JID, "Ci vediamo alle 5 & porta il contratto", "sms-1")
     await until(lambda: from_(alice, NUMBER_JID))
     assert "sent" in from_(alice, NUMBER_JID)[0]["body"]
@@ -93,9 +91,9 @@ async def test_alice_writes_to_a_number_jid_and_it_goes_out_as_one_sms(sms_offic
 
 
 async def test_a_gateway_that_hangs_tells_alice_in_time_without_a_receipt(sms_office) -> None:
-    office, gateway = sms_office
+    chat_office, gateway = sms_office
     gateway.behaviour = ("hang",)
-    alice = collect_receipts(await office.login("alice"))
+    alice = collect_receipts(await chat_office.login("alice"))
     started = time.monotonic()
     write(alice, NUMBER_JID, "hello", "sms-2")
     await until(lambda: from_(alice, NUMBER_JID), timeout=5)
@@ -106,8 +104,8 @@ async def test_a_gateway_that_hangs_tells_alice_in_time_without_a_receipt(sms_of
 
 
 async def test_the_sms_command_refuses_a_bad_number_before_any_request(sms_office) -> None:
-    office, gateway = sms_office
-    alice = await office.login("alice")
+    chat_office, gateway = sms_office
+    alice = await chat_office.login("alice")
     assert "not a phone number" in await alice.ask("sms 333abc4567 hello")
     assert "not a phone number" in await alice.ask("sms 333&to=1 hello")
     assert "not a phone number" in await alice.ask("sms 333/4567 hello")
@@ -120,9 +118,9 @@ async def test_the_sms_command_refuses_a_bad_number_before_any_request(sms_offic
 async def test_an_sms_to_bobs_number_reaches_bob_who_answers_in_that_conversation(
     sms_office,
 ) -> None:
-    office, gateway = sms_office
-    bob = await office.login("bob")
-    url = f"{office.app.http.url}/sms/inbound"  # type: ignore[union-attr]
+    chat_office, gateway = sms_office
+    bob = await chat_office.login("bob")
+    url = f"{chat_office.app.http.url}/sms/inbound"  # type: ignore[union-attr]
     async with httpx.AsyncClient(trust_env=False, timeout=5) as web:
         refused = await web.post(
             url,
@@ -152,8 +150,8 @@ async def test_an_sms_to_bobs_number_reaches_bob_who_answers_in_that_conversatio
 
 
 async def test_add_contact_turns_a_typed_number_into_its_jid(sms_office) -> None:
-    office, _ = sms_office
-    alice = await office.login("alice")
+    chat_office, _ = sms_office
+    alice = await chat_office.login("alice")
     client = alice.client
     get = client.make_iq_get(queryxmlns=GATEWAY_NS, ito=COMPONENT)
     result = await get.send(timeout=5)

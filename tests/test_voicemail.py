@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_services_fixtures import PROFILES, RecordingSender
 
 from ctibot.config import Config, PluginsConfig, UserConfig, WebConfig
 from ctibot.demo.office import Office
@@ -22,6 +21,7 @@ from ctibot.plugins.voicemail import events as vm_events
 from ctibot.plugins.voicemail.services import VoicemailService, parse_callerid
 
 from harness import SCALE, Harness
+from services_fixtures import PROFILES, RecordingSender
 
 ALICE = UserConfig("alice", "Alice Anders", ("201",), jid="alice@example.com")
 BOB = UserConfig("bob", "Bob Brown", ("202",), jid="bob@example.com", language="it")

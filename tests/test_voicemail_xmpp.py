@@ -7,24 +7,22 @@ from pathlib import Path
 from ctibot.config import PluginsConfig, WebConfig
 
 from harness import until
-from office import COMPONENT, Office, office
-
-__all__ = ["office"]
+from office import COMPONENT, Office
 
 
 async def test_a_new_voicemail_reaches_the_owner_in_chat_with_a_link(
-    office: Office, tmp_path: Path
+    chat_office: Office, tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
-    office.pbx.office.voicemail_spool = str(spool)
-    await office.stop_ctibot()
-    await office.start_ctibot(
+    chat_office.pbx.office.voicemail_spool = str(spool)
+    await chat_office.stop_ctibot()
+    await chat_office.start_ctibot(
         plugins=PluginsConfig(settings={"voicemail": {"spool": str(spool)}}),
         web=WebConfig("127.0.0.1:0", "voicemail-test-secret-key", "https://cti.example.test/"),
     )
-    bob = await office.login("bob")  # Italian
-    alice = await office.login("alice")
-    office.pbx.leave_voicemail("202", '"<b>Cliente</b>" <0699887766>', duration=7)
+    bob = await chat_office.login("bob")  # Italian
+    alice = await chat_office.login("alice")
+    chat_office.pbx.leave_voicemail("202", '"<b>Cliente</b>" <0699887766>', duration=7)
     await until(lambda: any("segreteria" in t for t in bob.texts()))
     [notice] = [m for m in bob.messages if "segreteria" in (m["body"] or "")]
     body = notice["body"]
@@ -36,6 +34,6 @@ async def test_a_new_voicemail_reaches_the_owner_in_chat_with_a_link(
     assert await alice.ask("whoami") != ""
     assert not any("voicemail" in t.lower() for t in alice.texts())
     # The message already announced is not announced again when the box changes.
-    office.pbx.leave_voicemail("202", '"Second" <0611111111>', duration=2)
+    chat_office.pbx.leave_voicemail("202", '"Second" <0611111111>', duration=2)
     await until(lambda: sum("segreteria" in t for t in bob.texts()) == 2)
     assert "msg0001" in bob.texts()[-1] and "Second" in bob.texts()[-1]

@@ -11,9 +11,7 @@ from ctibot.demo.server import DemoPbx
 from ctibot.sandbox.xmpp_servers import EjabberdServer
 
 from office import COMPONENT, Office, until
-from xmpp_fixtures import ejabberd
 
-__all__ = ["ejabberd"]
 SCALE = 0.05
 
 

@@ -10,23 +10,21 @@ from ctibot.config import PluginsConfig
 from ctibot.plugin import IqRefused, IqRequest, VirtualMessage, VirtualPresence
 
 from harness import ring_forever, until
-from office import COMPONENT, DOMAIN, Office, office, team_up
+from office import COMPONENT, DOMAIN, Office, team_up
 from xmpp_fixtures import xmpp_client, xmpp_disconnect
-
-__all__ = ["office"]
 
 GATEWAY_NS = "jabber:iq:gateway"
 
 
-def hooks_of(office: Office):
-    assert office.app is not None and office.app.xmpp is not None
-    return office.app.xmpp.hooks
+def hooks_of(chat_office: Office):
+    assert chat_office.app is not None and chat_office.app.xmpp is not None
+    return chat_office.app.xmpp.hooks
 
 
 async def test_a_message_to_a_phones_jid_reaches_the_hook_and_no_command_reply(
-    office: Office,
+    chat_office: Office,
 ) -> None:
-    hooks = hooks_of(office)
+    hooks = hooks_of(chat_office)
     seen: list[VirtualMessage] = []
 
     def take(msg: VirtualMessage) -> bool:
@@ -34,7 +32,7 @@ async def test_a_message_to_a_phones_jid_reaches_the_hook_and_no_command_reply(
         return msg.body == "for the hook"
 
     hooks.on_message(take)
-    alice = await office.login("alice")
+    alice = await chat_office.login("alice")
     # Not taken: the core answers as before, and the answer is the positive signal.
     await alice.say("for nobody", to=f"203@{COMPONENT}")
     await until(lambda: any(t.startswith("This contact shows") for t in alice.texts()))
@@ -54,21 +52,23 @@ async def test_a_message_to_a_phones_jid_reaches_the_hook_and_no_command_reply(
     assert len(seen) == 2
 
 
-async def test_a_strangers_message_never_reaches_the_hooks(office: Office) -> None:
-    hooks = hooks_of(office)
+async def test_a_strangers_message_never_reaches_the_hooks(chat_office: Office) -> None:
+    hooks = hooks_of(chat_office)
     seen: list[VirtualMessage] = []
     hooks.on_message(lambda msg: seen.append(msg) or True)
-    carol = await office.login("carol")  # an account on the server, not a ctibot user
+    carol = await chat_office.login("carol")  # an account on the server, not a ctibot user
     reply = await carol.ask("hello", to=f"203@{COMPONENT}")
     assert "not a user" in reply
     assert seen == []
 
 
-async def test_a_displayed_marker_reaches_the_hook_with_the_id_it_marks(office: Office) -> None:
-    hooks = hooks_of(office)
+async def test_a_displayed_marker_reaches_the_hook_with_the_id_it_marks(
+    chat_office: Office,
+) -> None:
+    hooks = hooks_of(chat_office)
     seen: list[VirtualMessage] = []
     hooks.on_message(lambda msg: seen.append(msg) or True)
-    alice = await office.login("alice")
+    alice = await chat_office.login("alice")
     marker = alice.client.make_message(mto=f"203@{COMPONENT}", mtype="chat")
     marker.append(
         slixmpp.xmlstream.ET.fromstring("<displayed xmlns='urn:xmpp:chat-markers:0' id='m-42'/>")
@@ -78,10 +78,10 @@ async def test_a_displayed_marker_reaches_the_hook_with_the_id_it_marks(office: 
     assert (seen[0].local, seen[0].body, seen[0].displayed) == ("203", "", "m-42")
 
 
-async def test_send_chat_from_a_virtual_jid_markable_with_its_id(office: Office) -> None:
-    hooks = hooks_of(office)
-    alice = await office.login("alice")
-    user = office.config.users[0]
+async def test_send_chat_from_a_virtual_jid_markable_with_its_id(chat_office: Office) -> None:
+    hooks = hooks_of(chat_office)
+    alice = await chat_office.login("alice")
+    user = chat_office.config.users[0]
     sent = hooks.send_chat(user, "note <b>&", frm=hooks.jid_of("bob"), markable=True)
     await until(lambda: any(m["body"] == "note <b>&" for m in alice.messages))
     msg = next(m for m in alice.messages if m["body"] == "note <b>&")
@@ -90,9 +90,9 @@ async def test_send_chat_from_a_virtual_jid_markable_with_its_id(office: Office)
 
 
 async def test_an_iq_handler_answers_and_refuses_and_its_feature_is_announced(
-    office: Office,
+    chat_office: Office,
 ) -> None:
-    hooks = hooks_of(office)
+    hooks = hooks_of(chat_office)
     asked: list[IqRequest] = []
 
     def gateway(request: IqRequest) -> str | None:
@@ -102,7 +102,7 @@ async def test_an_iq_handler_answers_and_refuses_and_its_feature_is_announced(
         raise IqRefused("not-acceptable", "not a number")
 
     hooks.on_iq("urn:example:test-gateway", gateway)
-    client = await xmpp_client(office.server, "alice", plugins=("xep_0030",))
+    client = await xmpp_client(chat_office.server, "alice", plugins=("xep_0030",))
     try:
         iq = client.make_iq_get(ito=COMPONENT)
         iq.append(slixmpp.xmlstream.ET.fromstring("<query xmlns='urn:example:test-gateway'/>"))
@@ -127,11 +127,11 @@ async def test_an_iq_handler_answers_and_refuses_and_its_feature_is_announced(
 
 
 async def test_a_presence_source_and_publish_reach_subscribers_with_what_changed(
-    office: Office,
+    chat_office: Office,
 ) -> None:
-    hooks = hooks_of(office)
-    bob = await office.login("bob")
-    await team_up(office, bob)
+    hooks = hooks_of(chat_office)
+    bob = await chat_office.login("bob")
+    await team_up(chat_office, bob)
     await until(lambda: bob.show_of(f"203@{COMPONENT}") is not None)
     shown = {"203": VirtualPresence(True, "away", "At lunch")}
     hooks.set_presence(lambda local, language: shown.get(local, VirtualPresence(True, None, "")))
@@ -141,37 +141,37 @@ async def test_a_presence_source_and_publish_reach_subscribers_with_what_changed
     assert hooks.publish_presence(["203"]) == 0
 
 
-async def test_hooks_on_online_and_away_and_show(office: Office) -> None:
-    hooks = hooks_of(office)
+async def test_hooks_on_online_and_away_and_show(chat_office: Office) -> None:
+    hooks = hooks_of(chat_office)
     events: list[tuple[str, str]] = []
     hooks.on_online(lambda user: events.append(("online", user.name)))
     hooks.on_away(lambda user: events.append(("away", user.name)))
     hooks.on_show(lambda user, show: events.append(("show", show)))
-    bob = await office.login("bob")
-    await team_up(office, bob)
+    bob = await chat_office.login("bob")
+    await team_up(chat_office, bob)
     await until(lambda: ("online", "bob") in events)
     bob.client.send_presence(pshow="xa")
     await until(lambda: ("show", "xa") in events)
-    await office.logout("bob")
+    await chat_office.logout("bob")
     await until(lambda: ("away", "bob") in events)
-    assert hooks.is_online(office.config.users[1]) is False
+    assert hooks.is_online(chat_office.config.users[1]) is False
 
 
-async def test_no_stanza_leaves_when_the_component_is_offline(office: Office) -> None:
-    hooks = hooks_of(office)
-    gateway = office.app.xmpp  # type: ignore[union-attr]
+async def test_no_stanza_leaves_when_the_component_is_offline(chat_office: Office) -> None:
+    hooks = hooks_of(chat_office)
+    gateway = chat_office.app.xmpp  # type: ignore[union-attr]
     await gateway.stop()
-    assert hooks.send_chat(office.config.users[0], "lost") is None
-    assert hooks.send_chat(office.config.users[0], "lost", transient=True) is None
+    assert hooks.send_chat(chat_office.config.users[0], "lost") is None
+    assert hooks.send_chat(chat_office.config.users[0], "lost", transient=True) is None
 
 
-async def test_disabled_popups_send_none_and_the_rest_goes_on(office: Office) -> None:
-    await office.stop_ctibot()
-    await office.start_ctibot(plugins=PluginsConfig(disabled=("popups",)))
-    bob = await office.login("bob")
-    await team_up(office, bob)
-    ring_forever(office.pbx, "202")
-    office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")  # the DID of 202
+async def test_disabled_popups_send_none_and_the_rest_goes_on(chat_office: Office) -> None:
+    await chat_office.stop_ctibot()
+    await chat_office.start_ctibot(plugins=PluginsConfig(disabled=("popups",)))
+    bob = await chat_office.login("bob")
+    await team_up(chat_office, bob)
+    ring_forever(chat_office.pbx, "202")
+    chat_office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")  # the DID of 202
     # The presence plugin still shows the ringing; a popup would have come before it.
     await until(
         lambda: (bob.show_of(f"202@{COMPONENT}") or ("", "", ""))[2].startswith("Squilla")

@@ -30,15 +30,11 @@ from xmpp_fixtures import (
     DOMAIN,
     client_for,
     component_for,
-    ejabberd,
-    prosody,
     require,
     xmpp_client,
     xmpp_component,
     xmpp_disconnect,
 )
-
-__all__ = ["ejabberd", "prosody"]  # fixtures, imported for pytest
 
 CONFIGS = Path(__file__).resolve().parent.parent / "xmpp_config"
 

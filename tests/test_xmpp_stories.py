@@ -8,14 +8,12 @@ import sqlite3
 from pathlib import Path
 
 from harness import ring_forever
-from office import COMPONENT, Office, office, team_up, until
-
-__all__ = ["office"]
+from office import COMPONENT, Office, team_up, until
 
 
-def calls_kept(office: Office) -> int:
+def calls_kept(chat_office: Office) -> int:
     """Call records ctibot's database holds (read-only look)."""
-    path = office.config.database.path
+    path = chat_office.config.database.path
     if not Path(path).exists():
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
@@ -26,9 +24,9 @@ def calls_kept(office: Office) -> int:
     return count
 
 
-def missed_calls_kept(office: Office, user: str) -> int:
+def missed_calls_kept(chat_office: Office, user: str) -> int:
     """Missed calls ctibot's database holds for ``user`` (read-only look)."""
-    path = office.config.database.path
+    path = chat_office.config.database.path
     if not Path(path).exists():
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
@@ -44,14 +42,16 @@ ASTDB_READS = ("DBGet", "DBGetTree")
 V201, V202, VALICE = f"201@{COMPONENT}", f"202@{COMPONENT}", f"alice@{COMPONENT}"
 
 
-async def test_alice_calls_bob_who_gets_a_popup_and_sees_her_on_the_phone(office: Office) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
-    office.pbx.phone("202").answer_after = 3.0
+async def test_alice_calls_bob_who_gets_a_popup_and_sees_her_on_the_phone(
+    chat_office: Office,
+) -> None:
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
+    chat_office.pbx.phone("202").answer_after = 3.0
     reply = await alice.ask("call 202")
     assert "202" in reply
     # The demo PBX got an Originate from alice's phone: it rings, she answers, 202 rings.
-    await until(lambda: office.pbx.channels_of("202"))
+    await until(lambda: chat_office.pbx.channels_of("202"))
     await until(lambda: any("ti sta chiamando" in t for t in bob.texts()))
     popup = next(t for t in bob.texts() if "ti sta chiamando" in t)
     assert "Alice Anders" in popup and "201" in popup and "riaggancia" in popup
@@ -68,9 +68,9 @@ async def test_alice_calls_bob_who_gets_a_popup_and_sees_her_on_the_phone(office
     assert bob.show_of(V201)[1] == "xa"
 
 
-async def test_commands_errors_and_help(office: Office) -> None:
-    alice = await office.login("alice", plugins=("xep_0085",))  # she sends chat states
-    bob = await office.login("bob")
+async def test_commands_errors_and_help(chat_office: Office) -> None:
+    alice = await chat_office.login("alice", plugins=("xep_0085",))  # she sends chat states
+    bob = await chat_office.login("bob")
     assert "help" in (await alice.ask("frobnicate")).lower()
     assert await alice.ask("pickup") == "Missing <slot>. Usage: pickup <slot>"  # asked once
     help_bob = await bob.ask("aiuto")
@@ -92,135 +92,137 @@ async def test_commands_errors_and_help(office: Office) -> None:
     assert len(alice.texts()) == before + 1
 
 
-async def test_a_stranger_is_refused_politely_and_nothing_happens(office: Office) -> None:
-    carol = await office.login("carol")  # has an account on the server, but is no ctibot user
-    sent = actions_sent(office)
+async def test_a_stranger_is_refused_politely_and_nothing_happens(chat_office: Office) -> None:
+    carol = await chat_office.login("carol")  # has an account on the server, but is no ctibot user
+    sent = actions_sent(chat_office)
     reply = await carol.ask("call 202")
     assert reply == "Sorry, you are not a user of this phone system; ask your administrator."
     # What her message made ctibot send the PBX was sent before the reply; a round trip
     # through ctibot's own AMI connection (in order) makes sure the PBX has read it too.
     sent_for_carol = [a for a in sent if a["Action"] not in ASTDB_READS]
-    await office.app.ami.send({"Action": "Ping"})  # type: ignore[union-attr]
+    await chat_office.app.ami.send({"Action": "Ping"})  # type: ignore[union-attr]
     assert sent_for_carol == []
-    assert not office.pbx.channels_of("202") and not office.pbx.channels_of("201")
+    assert not chat_office.pbx.channels_of("202") and not chat_office.pbx.channels_of("201")
 
 
-async def test_dnd_from_chat_from_the_phone_and_from_the_xmpp_client(office: Office) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
+async def test_dnd_from_chat_from_the_phone_and_from_the_xmpp_client(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
     await alice.ask("team")
     await until(lambda: alice.show_of(V202) is not None)
     # bob types "nondisturbare on": AstDB says so, alice's roster shows him dnd.
     await bob.ask("nondisturbare on")
-    assert office.pbx.office.astdb.get("DND", "202") == "YES"
+    assert chat_office.pbx.office.astdb.get("DND", "202") == "YES"
     await until(lambda: (alice.show_of(V202) or ("", "", ""))[1] == "dnd")
     await bob.ask("nondisturbare off")
     await until(lambda: (alice.show_of(V202) or ("", "", ""))[1] == "")
     # alice presses *78 on her phone: her own contact shows dnd as soon as ctibot sees it.
     await until(lambda: alice.show_of(VALICE) is not None)
-    office.pbx.press("201", "*78")
+    chat_office.pbx.press("201", "*78")
     await until(lambda: (alice.show_of(VALICE) or ("", "", ""))[1] == "dnd")
     # ... and a change of her XMPP status that is not about DND does not clear it.
     # (ctibot hears her presence once she has accepted her contact's subscription.)
     await until(lambda: alice.client.client_roster[VALICE]["subscription"] == "both")
     # ctibot tells its plugins what she shows one hook after the other: once a hook
     # hung after theirs has seen "away" and back, they have acted on both.
-    gateway = office.app.xmpp  # type: ignore[union-attr]
+    gateway = chat_office.app.xmpp  # type: ignore[union-attr]
     alice_shows: list[str] = []
     gateway.hooks.on_show(
         lambda user, show: alice_shows.append(show) if user.name == "alice" else None
     )
-    sent = actions_sent(office)
+    sent = actions_sent(chat_office)
     alice.client.send_presence(pshow="away")
     alice.client.send_presence()
     await until(lambda: alice_shows[-2:] == ["away", ""])
     assert [a for a in sent if a["Action"] in ("DBPut", "DBDel", "DevStateChange")] == []
-    assert office.pbx.office.astdb.get("DND", "201") == "YES"
+    assert chat_office.pbx.office.astdb.get("DND", "201") == "YES"
     # bob sets <show>dnd</show> on his own client: PBX DND on; back to available: off.
-    await team_up(office, bob)  # his presence reaches ctibot once the subscriptions are mutual
-    await until(lambda: gateway.users.is_online(office.config.users[1]))
+    await team_up(chat_office, bob)  # his presence reaches ctibot once the subscriptions are mutual
+    await until(lambda: gateway.users.is_online(chat_office.config.users[1]))
     bob.client.send_presence(pshow="dnd")
-    await until(lambda: office.pbx.office.astdb.get("DND", "202") == "YES")
+    await until(lambda: chat_office.pbx.office.astdb.get("DND", "202") == "YES")
     bob.client.send_presence()
-    await until(lambda: office.pbx.office.astdb.get("DND", "202") is None)
+    await until(lambda: chat_office.pbx.office.astdb.get("DND", "202") is None)
 
 
-async def test_subscriptions_survive_a_ctibot_restart(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_subscriptions_survive_a_ctibot_restart(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
     await alice.ask("team")
     await until(lambda: alice.show_of(V201) is not None and alice.show_of(V202) is not None)
-    await office.logout("alice")
-    await office.stop_ctibot()
-    await office.start_ctibot()
+    await chat_office.logout("alice")
+    await chat_office.stop_ctibot()
+    await chat_office.start_ctibot()
     # alice comes back: her server probes the virtual JIDs; ctibot answers from its database.
-    alice = await office.login("alice", resource="phone")
+    alice = await chat_office.login("alice", resource="phone")
     await until(lambda: alice.show_of(V202) is not None and alice.show_of(V201) is not None)
     assert alice.show_of(V202)[0] == "available"
     roster = alice.client.client_roster
     assert roster[V202]["subscription"] == "both"
 
 
-async def test_prosody_restart_the_component_comes_back_and_reannounces(office: Office) -> None:
-    app = office.app
+async def test_prosody_restart_the_component_comes_back_and_reannounces(
+    chat_office: Office,
+) -> None:
+    app = chat_office.app
     assert app is not None and app.xmpp is not None
-    alice = await office.login("alice")
+    alice = await chat_office.login("alice")
     whoami = await alice.ask("whoami")
     assert "Alice Anders" in whoami and "201" in whoami
     await alice.ask("team")
     await until(lambda: alice.show_of(V202) is not None)
-    await office.logout("alice")
-    await office.server.restart()
+    await chat_office.logout("alice")
+    await chat_office.server.restart()
     await until(lambda: app.xmpp.xmpp.sessions >= 2, 10)
-    alice = await office.login("alice")
+    alice = await chat_office.login("alice")
     await until(lambda: alice.show_of(V202) is not None)
     assert await alice.ask("whoami") == whoami  # answered as before, not with an error
 
 
-async def test_pbx_down_commands_say_so_and_presence_is_unknown(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_pbx_down_commands_say_so_and_presence_is_unknown(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
     await alice.ask("team")
     await until(lambda: alice.show_of(V202) is not None)
-    await office.pbx.stop()
-    await until(lambda: office.app is not None and not office.app.ami.connected)
+    await chat_office.pbx.stop()
+    await until(lambda: chat_office.app is not None and not chat_office.app.ami.connected)
     reply = await alice.ask("call 202")
     assert "not reachable" in reply
     await until(lambda: "PBX is not reachable" in ((alice.show_of(V202) or ("", "", ""))[2]))
 
 
-async def test_missed_calls_are_summarised_when_bob_comes_online(office: Office) -> None:
-    gateway = office.app.xmpp  # type: ignore[union-attr]
-    bob_user = office.config.users[1]
-    bob = await office.login("bob")
-    await team_up(office, bob)
+async def test_missed_calls_are_summarised_when_bob_comes_online(chat_office: Office) -> None:
+    gateway = chat_office.app.xmpp  # type: ignore[union-attr]
+    bob_user = chat_office.config.users[1]
+    bob = await chat_office.login("bob")
+    await team_up(chat_office, bob)
     await until(lambda: gateway.users.is_online(bob_user))
-    await office.logout("bob")
+    await chat_office.logout("bob")
     await until(lambda: gateway.users.is_online(bob_user) is False)
     # While bob is away, ACME calls his DID and gives up (his phone would ring on).
-    ring_forever(office.pbx, "202")
-    task = office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")
-    await until(lambda: office.pbx.channels_of("202"))
-    for channel in [c for c in office.pbx.engine.channels.values() if c.trunk is not None]:
-        office.pbx.hangup(channel.name)  # the caller hangs up
-    await until(lambda: not office.pbx.channels_of("202"))
+    ring_forever(chat_office.pbx, "202")
+    task = chat_office.pbx.inbound_call("0612345678", "ACME Corp", "5550102")
+    await until(lambda: chat_office.pbx.channels_of("202"))
+    for channel in [c for c in chat_office.pbx.engine.channels.values() if c.trunk is not None]:
+        chat_office.pbx.hangup(channel.name)  # the caller hangs up
+    await until(lambda: not chat_office.pbx.channels_of("202"))
     await asyncio.wait_for(task, 10)
     # ctibot keeps the missed call for bob once it has seen the call end: wait for
     # that, not for a fixed time, before bob comes back.
-    await until(lambda: missed_calls_kept(office, "bob") > 0)
-    bob = await office.login("bob")
+    await until(lambda: missed_calls_kept(chat_office, "bob") > 0)
+    bob = await chat_office.login("bob")
     await until(lambda: any("hai perso" in t for t in bob.texts()))
     summary = next(t for t in bob.texts() if "hai perso" in t)
     assert "ACME Corp <0612345678>" in summary
     assert not any("ti sta chiamando" in t for t in bob.texts())  # no stale popup
 
 
-async def test_flooding_is_rate_limited_with_a_message(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_flooding_is_rate_limited_with_a_message(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
     for _ in range(20):
         await alice.say("whoami")
     # A message to a phone's JID is no command (never rate limited) and is answered
     # after the 20 before it: by then each of them was answered or dropped.
     await alice.say("whoami", to=V202)
-    limit = office.config.xmpp.rate_limit  # type: ignore[union-attr]
+    limit = chat_office.config.xmpp.rate_limit  # type: ignore[union-attr]
     await until(lambda: any(t.startswith("This contact shows") for t in alice.texts()))
     await until(lambda: sum(t.startswith("You are Alice") for t in alice.texts()) >= limit)
     texts = alice.texts()
@@ -229,8 +231,8 @@ async def test_flooding_is_rate_limited_with_a_message(office: Office) -> None:
     assert len(texts) == limit + 2, texts
 
 
-async def test_adhoc_commands_dnd_form(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_adhoc_commands_dnd_form(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
     adhoc = alice.client.plugin["xep_0050"]
     items = await alice.client.plugin["xep_0030"].get_items(
         jid=COMPONENT, node="http://jabber.org/protocol/commands"
@@ -251,11 +253,11 @@ async def test_adhoc_commands_dnd_form(office: Office) -> None:
     )
     notes = done["command"]["notes"]
     assert notes and "on" in notes[0][1].lower()
-    assert office.pbx.office.astdb.get("DND", "201") == "YES"
+    assert chat_office.pbx.office.astdb.get("DND", "201") == "YES"
 
 
-async def test_virtual_jids_have_vcards(office: Office) -> None:
-    alice = await office.login("alice", plugins=("xep_0054",))
+async def test_virtual_jids_have_vcards(chat_office: Office) -> None:
+    alice = await chat_office.login("alice", plugins=("xep_0054",))
     card = await alice.client.plugin["xep_0054"].get_vcard(V202, cached=False)
     assert card["vcard_temp"]["FN"] == "202 (Bob Brown)"
     assert card["vcard_temp"]["TEL"]["NUMBER"] == "202"
@@ -264,36 +266,36 @@ async def test_virtual_jids_have_vcards(office: Office) -> None:
 
 
 async def test_bob_joins_his_queue_when_he_comes_online_and_leaves_when_he_goes(
-    office: Office,
+    chat_office: Office,
 ) -> None:
     from dataclasses import replace
 
     # FreePBX lists the queues an agent may join in AstDB.
-    office.pbx.office.astdb.put("QPENALTY", "support/agents/202", "0")
+    chat_office.pbx.office.astdb.put("QPENALTY", "support/agents/202", "0")
     # Once: bob and ctibot subscribe to each other ("team"), so that his presence
     # reaches ctibot from now on. While those subscriptions are being set up the
     # server sends ctibot a burst of available / unavailable presences of bob's;
     # done before automatic queue login is on, that burst cannot leave a queue
     # login or logout of its own finishing after the ones this test is about.
-    await team_up(office, await office.login("bob"))
-    await office.logout("bob")
-    await office.stop_ctibot()
-    alice, bob, dave = office.config.users
-    await office.start_ctibot(users=(alice, replace(bob, auto_queue_login=True), dave))
-    state = office.app.state  # type: ignore[union-attr]
-    await office.login("bob")
+    await team_up(chat_office, await chat_office.login("bob"))
+    await chat_office.logout("bob")
+    await chat_office.stop_ctibot()
+    alice, bob, dave = chat_office.config.users
+    await chat_office.start_ctibot(users=(alice, replace(bob, auto_queue_login=True), dave))
+    state = chat_office.app.state  # type: ignore[union-attr]
+    await chat_office.login("bob")
     await until(lambda: "202" in state.snapshot()["queues"]["support"]["members"])
     assert state.snapshot()["queues"]["support"]["members"]["202"]["dynamic"] is True
-    await office.logout("bob")
+    await chat_office.logout("bob")
     await until(lambda: "202" not in state.snapshot()["queues"]["support"]["members"])
 
 
-async def test_stanzas_from_other_domains_are_ignored(office: Office) -> None:
-    gateway = office.app.xmpp  # type: ignore[union-attr]
+async def test_stanzas_from_other_domains_are_ignored(chat_office: Office) -> None:
+    gateway = chat_office.app.xmpp  # type: ignore[union-attr]
     sent: list[object] = []
     gateway.xmpp.send_raw = sent.append  # nothing may leave, by either path
     gateway.xmpp.send = lambda stanza, *a, **k: sent.append(stanza)
-    actions = actions_sent(office)
+    actions = actions_sent(chat_office)
     msg = gateway.xmpp.make_message(
         mto=COMPONENT, mfrom="alice@evil.example/x", mbody="call 202", mtype="chat"
     )
@@ -304,19 +306,19 @@ async def test_stanzas_from_other_domains_are_ignored(office: Office) -> None:
         mto=COMPONENT, mfrom=f"{ALICE}/x", mbody="call 202", mtype="chat"
     )
     await gateway.chat.on_message(msg)
-    await until(lambda: office.pbx.channels_of("201"))
+    await until(lambda: chat_office.pbx.channels_of("201"))
     assert [str(stanza["to"]) for stanza in sent] == [f"{ALICE}/x"], sent
     assert [a["Action"] for a in actions].count("Originate") == 1, actions
 
 
 async def test_a_queue_call_rings_two_agents_and_the_one_who_misses_it_is_told(
-    office: Office,
+    chat_office: Office,
 ) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
-    office.pbx.phone("201").answer_after = 2.0  # alice picks up; bob's phone keeps ringing
-    office.pbx.phone("202").answer_after = None
-    office.pbx.inbound_call("0612345678", "ACME Corp", "5550100")  # the DID of queue sales
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
+    chat_office.pbx.phone("201").answer_after = 2.0  # alice picks up; bob's phone keeps ringing
+    chat_office.pbx.phone("202").answer_after = None
+    chat_office.pbx.inbound_call("0612345678", "ACME Corp", "5550100")  # the DID of queue sales
     await until(lambda: any("queue sales" in t for t in alice.texts()))
     await until(lambda: any("coda sales" in t for t in bob.texts()))
     assert any("ACME Corp <0612345678>" in t for t in alice.texts())
@@ -324,20 +326,20 @@ async def test_a_queue_call_rings_two_agents_and_the_one_who_misses_it_is_told(
     assert not any("answered by" in t for t in alice.texts())  # she answered it herself
 
 
-async def test_forward_from_chat_shows_in_the_roster(office: Office) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
+async def test_forward_from_chat_shows_in_the_roster(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
     await alice.ask("team")
     await until(lambda: alice.show_of(V202) is not None)
     reply = await bob.ask("inoltro segreteria")
-    assert office.pbx.office.astdb.get("CF", "202") == "vmu202", reply
+    assert chat_office.pbx.office.astdb.get("CF", "202") == "vmu202", reply
     await until(lambda: (alice.show_of(V202) or ("", "", ""))[2] == "Forwarded to voicemail")
     await bob.ask("inoltro off")
-    assert office.pbx.office.astdb.get("CF", "202") is None
+    assert chat_office.pbx.office.astdb.get("CF", "202") is None
 
 
-async def test_adhoc_queue_form_pauses_alice_in_sales(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_adhoc_queue_form_pauses_alice_in_sales(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
     adhoc = alice.client.plugin["xep_0050"]
     started = await adhoc.send_command(COMPONENT, "queue")
     form = started["command"]["form"]
@@ -356,24 +358,24 @@ async def test_adhoc_queue_form_pauses_alice_in_sales(office: Office) -> None:
         payload=submit,
     )
     assert "sales" in done["command"]["notes"][0][1]
-    state = office.app.state  # type: ignore[union-attr]
+    state = chat_office.app.state  # type: ignore[union-attr]
     await until(lambda: state.snapshot()["queues"]["sales"]["members"]["201"]["paused"])
     assert state.snapshot()["queues"]["sales"]["members"]["201"]["reason"] == "Lunch"
 
 
-async def test_each_user_sees_only_the_adhoc_commands_they_may_run(office: Office) -> None:
+async def test_each_user_sees_only_the_adhoc_commands_they_may_run(chat_office: Office) -> None:
     from dataclasses import replace
 
-    await office.stop_ctibot()
-    alice, bob, dave = office.config.users
-    profiles = {**office.config.profiles, "reception": frozenset({"call", "dnd"})}
-    await office.start_ctibot(
+    await chat_office.stop_ctibot()
+    alice, bob, dave = chat_office.config.users
+    profiles = {**chat_office.config.profiles, "reception": frozenset({"call", "dnd"})}
+    await chat_office.start_ctibot(
         users=(alice, replace(bob, profile="reception"), dave), profiles=profiles
     )
     commands = "http://jabber.org/protocol/commands"
 
     async def nodes(name: str) -> set[str]:
-        person = await office.login(name)
+        person = await chat_office.login(name)
         items = await person.client.plugin["xep_0030"].get_items(jid=COMPONENT, node=commands)
         return {item[1] for item in items["disco_items"]["items"]}
 
@@ -384,11 +386,11 @@ async def test_each_user_sees_only_the_adhoc_commands_they_may_run(office: Offic
     assert await nodes("carol") == set()  # not a ctibot user
 
 
-async def test_a_hostile_caller_name_reaches_bob_as_plain_text(office: Office) -> None:
-    bob = await office.login("bob")
-    ring_forever(office.pbx, "202")
+async def test_a_hostile_caller_name_reaches_bob_as_plain_text(chat_office: Office) -> None:
+    bob = await chat_office.login("bob")
+    ring_forever(chat_office.pbx, "202")
     name = "</body><x/>& 'Evil' \"Corp\" \u202e\ufffe"
-    office.pbx.inbound_call("0612345678", name, "5550102")
+    chat_office.pbx.inbound_call("0612345678", name, "5550102")
     await until(lambda: any("ti sta chiamando" in t for t in bob.texts()))
     popup = next(t for t in bob.texts() if "ti sta chiamando" in t)
     # The markup arrives as text; a bidi override (spoofing) and what XML cannot
@@ -404,9 +406,9 @@ async def test_a_hostile_caller_name_reaches_bob_as_plain_text(office: Office) -
 V204 = f"204@{COMPONENT}"
 
 
-def actions_sent(office: Office) -> list[dict]:
+def actions_sent(chat_office: Office) -> list[dict]:
     """Every action ctibot sends the PBX from now on (still sent: this only keeps a copy)."""
-    ami = office.app.ami  # type: ignore[union-attr]
+    ami = chat_office.app.ami  # type: ignore[union-attr]
     sent: list[dict] = []
     inner = ami.send
 
@@ -430,22 +432,22 @@ def statuses_from(person, jid: str) -> list[str]:
     return seen
 
 
-def talking(office: Office, ext: str) -> bool:
+def talking(chat_office: Office, ext: str) -> bool:
     return any(
-        c.extension == ext and c.state == 6 and c.bridge for c in office.pbx.channels_of(ext)
+        c.extension == ext and c.state == 6 and c.bridge for c in chat_office.pbx.channels_of(ext)
     )
 
 
-async def test_alice_may_not_transfer_bob_to_bob_nor_call_herself(office: Office) -> None:
-    alice = await office.login("alice")
-    office.pbx.phone("201").answer_after = 0.5
-    office.pbx.call("202", "201")  # bob calls alice; she answers
-    state = office.app.state  # type: ignore[union-attr]
+async def test_alice_may_not_transfer_bob_to_bob_nor_call_herself(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
+    chat_office.pbx.phone("201").answer_after = 0.5
+    chat_office.pbx.call("202", "201")  # bob calls alice; she answers
+    state = chat_office.app.state  # type: ignore[union-attr]
     await until(
         lambda: any(c["to"] == "201" and c["state"] == "up" for c in state.snapshot()["calls"])
     )
-    await until(lambda: talking(office, "201"))
-    sent = actions_sent(office)
+    await until(lambda: talking(chat_office, "201"))
+    sent = actions_sent(chat_office)
     assert await alice.ask("transfer bob") == (
         "You are talking with Bob Brown (202): a call cannot be transferred "
         "to the party it connects you with."
@@ -458,13 +460,14 @@ async def test_alice_may_not_transfer_bob_to_bob_nor_call_herself(office: Office
         "“99999999999999999999999999” is too long for a phone number (at most 15 digits)."
     )
     assert sent == []  # nothing reached the PBX
-    assert talking(office, "201") and talking(office, "202")  # still talking with each other
+    # still talking with each other
+    assert talking(chat_office, "201") and talking(chat_office, "202")
 
 
-async def test_bob_calling_alice_on_dnd_is_told_at_once(office: Office) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
-    ring_forever(office.pbx, "202")
+async def test_bob_calling_alice_on_dnd_is_told_at_once(chat_office: Office) -> None:
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
+    ring_forever(chat_office.pbx, "202")
     assert await alice.ask("dnd on") == "Do not disturb is now on (201)."
     assert await bob.ask("chiama alice") == (
         "Chiamo Alice Anders (201): prima squilla il tuo telefono 202.\n"
@@ -474,17 +477,17 @@ async def test_bob_calling_alice_on_dnd_is_told_at_once(office: Office) -> None:
 
 
 async def test_an_outbound_call_shows_the_number_dialled_never_the_callers_name(
-    office: Office,
+    chat_office: Office,
 ) -> None:
-    alice = await office.login("alice")
-    bob = await office.login("bob")
+    alice = await chat_office.login("alice")
+    bob = await chat_office.login("bob")
     await bob.ask("team")
     await until(lambda: bob.show_of(V201) is not None)
     seen = statuses_from(bob, V201)
-    office.pbx.phone("201").answer_after = 0.5
+    chat_office.pbx.phone("201").answer_after = 0.5
     await alice.ask("call 0612345678")
     await until(lambda: any(t.startswith("Al telefono con 0612345678 dalle") for t in seen))
-    state = office.app.state  # type: ignore[union-attr]
+    state = chat_office.app.state  # type: ignore[union-attr]
     await until(lambda: any(c.answered_at for c in state.calls.values()))  # the callee answers
     assert await bob.ask("chi alice") == "Alice Anders (201): al telefono con 0612345678"
     await alice.ask("hangup")
@@ -492,14 +495,16 @@ async def test_an_outbound_call_shows_the_number_dialled_never_the_callers_name(
     assert not any("Alice" in t for t in seen), seen
 
 
-async def test_a_forwarded_call_shows_bob_and_dave_talking_with_no_cf_tag(office: Office) -> None:
-    alice = await office.login("alice")
+async def test_a_forwarded_call_shows_bob_and_dave_talking_with_no_cf_tag(
+    chat_office: Office,
+) -> None:
+    alice = await chat_office.login("alice")
     await alice.ask("team")
     await until(lambda: alice.show_of(V202) is not None and alice.show_of(V204) is not None)
     bob_seen, dave_seen = statuses_from(alice, V202), statuses_from(alice, V204)
     assert await alice.ask("forward 204") == "Calls are now forwarded always to Dave Davis (204)."
-    office.pbx.phone("204").answer_after = 0.5
-    office.pbx.call("202", "201")  # bob calls alice: dave's phone rings and he answers
+    chat_office.pbx.phone("204").answer_after = 0.5
+    chat_office.pbx.call("202", "201")  # bob calls alice: dave's phone rings and he answers
     await until(
         lambda: (alice.show_of(V202) or ("", "", ""))[2].startswith(
             "On a call with Dave Davis (204) since"
@@ -510,7 +515,7 @@ async def test_a_forwarded_call_shows_bob_and_dave_talking_with_no_cf_tag(office
             "On a call with Bob Brown (202) since"
         )
     )
-    office.pbx.hangup("202")
+    chat_office.pbx.hangup("202")
     await until(lambda: (alice.show_of(V202) or ("", "", ""))[2] == "Available")
     await until(lambda: (alice.show_of(V204) or ("", "", ""))[2] == "Available")
     for text in bob_seen + dave_seen:
@@ -518,21 +523,23 @@ async def test_a_forwarded_call_shows_bob_and_dave_talking_with_no_cf_tag(office
     assert not any("Bob Brown" in t for t in bob_seen), bob_seen  # bob never talks to himself
 
 
-async def test_hanging_up_a_click_to_call_still_ringing_names_the_callee(office: Office) -> None:
-    alice = await office.login("alice")
-    ring_forever(office.pbx, "201", "202")
+async def test_hanging_up_a_click_to_call_still_ringing_names_the_callee(
+    chat_office: Office,
+) -> None:
+    alice = await chat_office.login("alice")
+    ring_forever(chat_office.pbx, "201", "202")
     assert await alice.ask("call 202") == ("Calling Bob Brown (202): your phone 201 rings first.")
-    await until(lambda: office.pbx.channels_of("201"))
+    await until(lambda: chat_office.pbx.channels_of("201"))
     assert await alice.ask("hangup") == "Hung up your call with Bob Brown (202)."
-    await until(lambda: not office.pbx.channels_of("201"))
-    await until(lambda: calls_kept(office) > 0)  # the store has the call's record
+    await until(lambda: not chat_office.pbx.channels_of("201"))
+    await until(lambda: calls_kept(chat_office) > 0)  # the store has the call's record
     reply = await alice.ask("calls")
     assert "to Bob Brown (202), no answer" in reply, reply
 
 
-async def test_forward_off_from_chat_clears_every_forward(office: Office) -> None:
-    bob = await office.login("bob")
-    astdb = office.pbx.office.astdb
+async def test_forward_off_from_chat_clears_every_forward(chat_office: Office) -> None:
+    bob = await chat_office.login("bob")
+    astdb = chat_office.pbx.office.astdb
     assert await bob.ask("inoltro 204 norisposta 20") == (
         "Le chiamate ora sono inoltrate se non rispondi verso Dave Davis (204) "
         "dopo 20 s di squilli."
