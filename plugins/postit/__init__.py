@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ctibot.plugin import ALL_PROFILES, Permission, Plugin, Setting
 
-from . import commands, messages, services, store, xmpp
+from . import commands, http, messages, services, store, xmpp
 
 plugin = Plugin(
     name="postit",
@@ -20,5 +20,6 @@ plugin = Plugin(
     service=services.PostitService,
     commands=commands.COMMANDS,
     messages=messages.MESSAGES,
+    routes=http.routes,
     setup=xmpp.setup,
 )

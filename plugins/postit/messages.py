@@ -67,3 +67,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "postit.arg.text": "testo",
     },
 }
+
+# The web panel's strings (the post-its page and the top bar badge).
+MESSAGES["en"].update(
+    {
+        "postit.web.title": "Post-its",
+        "postit.web.badge": "unread post-its",
+        "postit.web.mine": "My post-its",
+        "postit.web.sent": "Post-its I left",
+        "postit.web.write": "Write a post-it",
+        "postit.web.to": "For",
+        "postit.web.text": "Text",
+        "postit.web.send": "Leave the post-it",
+        "postit.web.unread": "unread",
+        "postit.web.read": "read",
+        "postit.web.unread_count": "{unread} unread",
+        "postit.web.mark_read": "Mark read",
+        "postit.web.delete": "Delete",
+        "postit.web.not_read_yet": "not read yet",
+        "postit.web.read_by": "read",
+        "postit.web.left": "Post-it #{id} left for {name}.",
+        "postit.web.marked_read": "Post-it #{id} marked read.",
+        "postit.web.deleted": "Post-it #{id} deleted.",
+    }
+)
+MESSAGES["it"].update(
+    {
+        "postit.web.title": "Post-it",
+        "postit.web.badge": "post-it non letti",
+        "postit.web.mine": "I miei post-it",
+        "postit.web.sent": "Post-it che ho lasciato",
+        "postit.web.write": "Scrivi un post-it",
+        "postit.web.to": "Per",
+        "postit.web.text": "Testo",
+        "postit.web.send": "Lascia il post-it",
+        "postit.web.unread": "non letto",
+        "postit.web.read": "letto",
+        "postit.web.unread_count": "{unread} non letti",
+        "postit.web.mark_read": "Segna come letto",
+        "postit.web.delete": "Elimina",
+        "postit.web.not_read_yet": "non ancora letto",
+        "postit.web.read_by": "letto",
+        "postit.web.left": "Post-it n. {id} lasciato per {name}.",
+        "postit.web.marked_read": "Post-it n. {id} segnato come letto.",
+        "postit.web.deleted": "Post-it n. {id} eliminato.",
+    }
+)

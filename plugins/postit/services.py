@@ -56,6 +56,8 @@ class PostitService:
         self.ctx = ctx
         self.max_length: int = int(ctx.settings.get("max_length", 1000))
         self.list_limit: int = int(ctx.settings.get("list_limit", 20))
+        #: Called with the names of the users whose post-its changed (the web panel's live part).
+        self.listeners: list[Any] = []
 
     @property
     def db(self) -> Any:
@@ -123,6 +125,7 @@ class PostitService:
             delivered = now and await self._deliver(recipient, postit, late=False, commit=False)
         finally:
             await self.db.commit()
+        self._changed(user.name, recipient.name)
         return PostitLeft(postit, recipient, delivered)
 
     async def mine(self, user: UserConfig) -> list[Postit]:
@@ -161,6 +164,7 @@ class PostitService:
             )
             await self.db.commit()
             postit = await self._get(postit.id) or postit
+            self._changed(postit.author, postit.recipient)
         return postit
 
     async def delete(self, user: UserConfig, number: int) -> Postit:
@@ -180,6 +184,7 @@ class PostitService:
             (postit.id,),
         )
         await self.db.commit()
+        self._changed(user.name)
         return postit
 
     async def displayed(self, user: UserConfig, author: str, message_id: str) -> int:
@@ -201,6 +206,8 @@ class PostitService:
             (self._now(), user.name, author, row[0]),
         )
         await self.db.commit()
+        if cursor.rowcount:
+            self._changed(user.name, author)
         return int(cursor.rowcount)
 
     async def deliver_waiting(self, user: UserConfig) -> int:
@@ -228,6 +235,10 @@ class PostitService:
 
     def _now(self) -> float:
         return float(self.ctx.clock())
+
+    def _changed(self, *names: str) -> None:
+        for listener in list(self.listeners):
+            listener(*names)
 
     def _reachable(self, user: UserConfig) -> bool | None:
         xmpp = self.ctx.xmpp

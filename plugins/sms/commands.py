@@ -31,9 +31,9 @@ def _service(ctx: Context) -> SmsService:
     return ctx.service  # type: ignore[attr-defined, no-any-return]
 
 
-def plural(parts: int) -> dict[str, str]:
-    """The plural endings of "part" / "parte" for a count."""
-    return {"plural": "" if parts == 1 else "s", "plural_it": "e" if parts == 1 else "i"}
+def parts_key(key: str, parts: int) -> str:
+    """The message for one part, or its ``_parts`` twin for several (both languages alike)."""
+    return key if parts == 1 else f"{key}_parts"
 
 
 class SmsCommand(Command):
@@ -66,7 +66,7 @@ class SmsCommand(Command):
             return await history_reply(ctx, service)
         sent = await service.send(ctx.user, number, text or "")
         parts = sent.segments.parts
-        return Reply.of("sms.sent", number=sent.record.number, parts=parts, **plural(parts))
+        return Reply.of(parts_key("sms.sent", parts), number=sent.record.number, parts=parts)
 
     def from_form(self, ctx: Context, values: Values) -> dict[str, Any]:
         number = _one(values.get("number"))

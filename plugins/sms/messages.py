@@ -5,8 +5,10 @@ from __future__ import annotations
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "perm.sms": "send SMS",
-        "sms.sent": "✉ SMS to {number} sent ({parts} part{plural}).",
-        "sms.sent_short": "✓ sent ({parts} part{plural})",
+        "sms.sent": "✉ SMS to {number} sent ({parts} part).",
+        "sms.sent_parts": "✉ SMS to {number} sent ({parts} parts).",
+        "sms.sent_short": "✓ sent ({parts} part)",
+        "sms.sent_short_parts": "✓ sent ({parts} parts)",
         "sms.already": "That message was already handed to the SMS gateway (#{id}, {status}).",
         "sms.fail.unreachable": "⚠ SMS not sent: the SMS gateway cannot be reached.",
         "sms.fail.http_status": "⚠ SMS not sent: the SMS gateway answered HTTP {http_status}.",
@@ -43,8 +45,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "it": {
         "perm.sms": "inviare SMS",
-        "sms.sent": "✉ SMS a {number} inviato ({parts} part{plural_it}).",
-        "sms.sent_short": "✓ inviato ({parts} part{plural_it})",
+        "sms.sent": "✉ SMS a {number} inviato ({parts} parte).",
+        "sms.sent_parts": "✉ SMS a {number} inviato ({parts} parti).",
+        "sms.sent_short": "✓ inviato ({parts} parte)",
+        "sms.sent_short_parts": "✓ inviato ({parts} parti)",
         "sms.already": "Questo messaggio è già stato consegnato al gateway SMS (#{id}, {status}).",
         "sms.fail.unreachable": "⚠ SMS non inviato: il gateway SMS non è raggiungibile.",
         "sms.fail.http_status": "⚠ SMS non inviato: il gateway SMS ha risposto HTTP {http_status}.",

@@ -14,7 +14,7 @@ from ctibot.plugin import (
     translate,
 )
 
-from .commands import plural
+from .commands import parts_key
 from .services import SmsService
 
 GATEWAY_NS = "jabber:iq:gateway"
@@ -72,7 +72,7 @@ class SmsChat:
             return
         xmpp.send_receipt(msg)
         parts = sent.segments.parts
-        text = translate("sms.sent_short", user.language, parts=parts, **plural(parts))
+        text = translate(parts_key("sms.sent_short", parts), user.language, parts=parts)
         xmpp.send_chat(user, text, frm=xmpp.jid_of(msg.local), receipt=False)
 
     async def on_gateway_iq(self, request: IqRequest) -> str | None:
