@@ -18,7 +18,7 @@ from ctibot.commands import (
     dispatch,
     parse,
 )
-from ctibot.i18n import CATALOG, MESSAGES, placeholders, translate
+from ctibot.i18n import MESSAGES, placeholders, translate
 from ctibot.loader import Plugins, discover
 
 from harness import ring_forever, ringing_at
