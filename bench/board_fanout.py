@@ -349,6 +349,8 @@ async def main_async(args: argparse.Namespace) -> None:
         assert line.startswith(b"ready"), line
         # ctibot's share: from the probe's AMI event to the delta handed to the hub
         board = app.services.board
+        if args.coalesce is not None:
+            board.coalesce = args.coalesce
         published_at: list[float] = []
         flush_ms: list[float] = []
         inner_publisher = board.publisher
@@ -450,6 +452,7 @@ def main() -> None:
     parser.add_argument("--extensions", type=int, default=200)
     parser.add_argument("--rate", type=float, default=500, help="AMI events per second")
     parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--coalesce", type=float, help="[plugins.board] coalesce (s)")
     asyncio.run(main_async(parser.parse_args()))
 
 

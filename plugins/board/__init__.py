@@ -20,7 +20,7 @@ plugin = Plugin(
         Setting(
             "coalesce",
             float,
-            0.025,
+            0.01,
             "seconds the board gathers PBX changes into one update",
             minimum=0,
             maximum=2,

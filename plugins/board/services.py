@@ -44,7 +44,7 @@ class BoardService(ServiceBase):
     and hands one delta to ``publisher`` (the web shell's ``publish("board", …)``).
     """
 
-    coalesce: float = 0.025
+    coalesce: float = 0.01
 
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)
