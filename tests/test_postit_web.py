@@ -46,7 +46,8 @@ async def count(office: WebOffice) -> int:
 async def test_write_read_and_delete_through_the_page(office: WebOffice) -> None:
     carol = await office.logged_in("admin")
     bob = await office.logged_in("user")
-    resp = await post_form(carol, "/postits/send", {"to": "bob", "text": "Call the bank " + HOSTILE})
+    data = {"to": "bob", "text": "Call the bank " + HOSTILE}
+    resp = await post_form(carol, "/postits/send", data)
     assert resp.status_code == 302
     assert await service(office).unread_count(user(office, "bob")) == 1
     page = await bob.get("/postits")
@@ -111,7 +112,8 @@ async def test_the_api_lists_sends_reads_and_deletes(office: WebOffice) -> None:
     carol = await office.logged_in("admin")
     bob = await office.logged_in("user")
     token = {"X-CSRF-Token": csrf_of((await carol.get("/postits")).text)}
-    resp = await carol.post("/api/postits", json={"to": "202", "text": "by extension"}, headers=token)
+    data = {"to": "202", "text": "by extension"}
+    resp = await carol.post("/api/postits", json=data, headers=token)
     assert resp.status_code == 200, resp.text
     number = resp.json()["postit"]["id"]
     assert resp.json()["postit"]["recipient"] == "bob"
@@ -120,7 +122,6 @@ async def test_the_api_lists_sends_reads_and_deletes(office: WebOffice) -> None:
     bob_token = {"X-CSRF-Token": csrf_of((await bob.get("/postits")).text)}
     resp = await bob.post(f"/api/postits/{number}/read", headers=bob_token)
     assert resp.status_code == 200 and resp.json()["unread"] is False
-    # Not hers to read: Dave never saw it (the API answers 404, nothing changes).
     resp = await bob.delete(f"/api/postits/{number}", headers=bob_token)
     assert resp.json() == {"deleted": number}
     resp = await bob.delete(f"/api/postits/{number}", headers=bob_token)

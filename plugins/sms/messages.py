@@ -84,3 +84,57 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sms.form.text": "Testo",
     },
 }
+
+# The web panel's strings (the SMS page).
+MESSAGES["en"].update(
+    {
+        "sms.web.title": "SMS",
+        "sms.web.send_title": "Send an SMS",
+        "sms.web.send": "Send",
+        "sms.web.history": "My SMS",
+        "sms.web.none": "No SMS yet.",
+        "sms.web.when": "When",
+        "sms.web.number": "Number",
+        "sms.web.text": "Text",
+        "sms.web.status_title": "Status",
+        "sms.web.in": "← in",
+        "sms.web.out": "→ out",
+        "sms.web.gsm7": "GSM-7",
+        "sms.web.ucs2": "UCS-2 (Unicode)",
+        "sms.web.parts": "part(s)",
+        "sms.web.too_long": "too long (at most {maximum} parts)",
+        "sms.web.sent": "SMS to {number} sent ({parts} part(s)).",
+        "sms.web.status.sending": "sending…",
+        "sms.web.status.sent": "sent",
+        "sms.web.status.failed": "failed",
+        "sms.web.status.unknown": "unknown (may have gone out)",
+        "sms.web.status.received": "received",
+        "sms.web.status.undelivered": "received (not in chat)",
+    }
+)
+MESSAGES["it"].update(
+    {
+        "sms.web.title": "SMS",
+        "sms.web.send_title": "Invia un SMS",
+        "sms.web.send": "Invia",
+        "sms.web.history": "I miei SMS",
+        "sms.web.none": "Nessun SMS.",
+        "sms.web.when": "Quando",
+        "sms.web.number": "Numero",
+        "sms.web.text": "Testo",
+        "sms.web.status_title": "Stato",
+        "sms.web.in": "← ricevuto",
+        "sms.web.out": "→ inviato",
+        "sms.web.gsm7": "GSM-7",
+        "sms.web.ucs2": "UCS-2 (Unicode)",
+        "sms.web.parts": "parti",
+        "sms.web.too_long": "troppo lungo (al massimo {maximum} parti)",
+        "sms.web.sent": "SMS a {number} inviato ({parts} parti).",
+        "sms.web.status.sending": "invio in corso…",
+        "sms.web.status.sent": "inviato",
+        "sms.web.status.failed": "non inviato",
+        "sms.web.status.unknown": "incerto (potrebbe essere partito)",
+        "sms.web.status.received": "ricevuto",
+        "sms.web.status.undelivered": "ricevuto (non in chat)",
+    }
+)

@@ -95,6 +95,8 @@ class SmsService:
                 transport=transport,
             )
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Called with a user's name when their SMS history changed (the web panel's live part).
+        self.listeners: list[Any] = []
 
     def _receiving_numbers(self, table: Mapping[str, Any]) -> dict[str, str]:
         """``numbers = { "+390212345678" = "alice" }``: whose chat an SMS to a number reaches."""
@@ -195,6 +197,8 @@ class SmsService:
             at=now,
             origin_id=origin_id,
         )
+        if row is not None:
+            self._changed(user.name)
         if row is None:
             async with store.db.execute(
                 "SELECT id, status FROM sms WHERE user = ? AND origin_id = ?",
@@ -209,6 +213,7 @@ class SmsService:
         except asyncio.CancelledError:
             # ctibot stopping mid-request: whether it went out is not known.
             await store.update(row, status="unknown", reason="cancelled", at=self._now())
+            self._changed(user.name)
             raise
         await store.update(
             row,
@@ -218,6 +223,7 @@ class SmsService:
             gateway_id=outcome.gateway_id,
             at=self._now(),
         )
+        self._changed(user.name)
         self.ctx.log.info(
             "SMS #%s from %s to %s: %s %s (HTTP %s, %d attempt(s))",
             row,
@@ -301,6 +307,7 @@ class SmsService:
             at=self._now(),
         )
         self.ctx.log.info("SMS #%s from %s to %s (%s): %s", row, frm, ours, owner.name, status)
+        self._changed(owner.name)
         return Inbound("delivered" if sent_id else "undelivered", owner.name, row)
 
     def _deliver(self, owner: UserConfig, frm: str, body: str) -> str | None:
@@ -323,6 +330,10 @@ class SmsService:
 
     def _now(self) -> float:
         return float(self.ctx.clock())
+
+    def _changed(self, name: str) -> None:
+        for listener in list(self.listeners):
+            listener(name)
 
     def _t(self, user: UserConfig, key: str, **params: Any) -> str:
         return translate(key, user.language, **params)
