@@ -381,6 +381,14 @@ class XmppHooks(Protocol):
         subscribers when they subscribe, probe, or the component reconnects.
         """
 
+    def claim(self, predicate: Callable[[str], bool]) -> None:
+        """Serve more virtual JIDs: ``predicate(local)`` is True for those the plugin owns.
+
+        A subscription to one is accepted and it shows available; its disco#info and
+        vCard name the local part (a phone number's JID, for SMS). Users' and phones'
+        JIDs stay the core's.
+        """
+
     def publish_presence(self, contacts: Iterable[str] | None = None) -> int:
         """Send the changed presences of ``contacts`` (None: every subscribed one) at once.
 

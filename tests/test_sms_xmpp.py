@@ -166,3 +166,21 @@ async def test_add_contact_turns_a_typed_number_into_its_jid(sms_office) -> None
     assert jid is not None and jid.text == NUMBER_JID
     info = await client.plugin["xep_0030"].get_info(jid=COMPONENT, timeout=5)
     assert GATEWAY_NS in info["disco_info"]["features"]
+
+
+async def test_a_number_jid_can_be_subscribed_to_and_shows_available(sms_office) -> None:
+    """After XEP-0100's "add contact", the roster holds +39…@cti: the core accepts it."""
+    chat_office, _ = sms_office
+    alice = await chat_office.login("alice")
+    client = alice.client
+    client.send_presence(pto=NUMBER_JID, ptype="subscribe")
+    await until(lambda: NUMBER_JID in alice.presences)
+    assert alice.presences[NUMBER_JID]["type"] == "available"
+    await until(lambda: client.client_roster[NUMBER_JID]["subscription"] in ("to", "both"))
+    info = await client.plugin["xep_0030"].get_info(jid=NUMBER_JID, timeout=5)
+    assert [i[3] for i in info["disco_info"]["identities"]] == [NUMBER]
+    iq = client.make_iq_get(ito=NUMBER_JID)
+    iq.append(ET.fromstring("<vCard xmlns='vcard-temp'/>"))
+    card = (await iq.send(timeout=5)).xml.find("{vcard-temp}vCard")
+    assert card is not None and card.findtext("{vcard-temp}FN") == NUMBER
+    assert card.findtext("{vcard-temp}TEL/{vcard-temp}NUMBER") == NUMBER

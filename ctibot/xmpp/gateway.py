@@ -128,13 +128,17 @@ class XmppGateway:
     def _vcard(self, jid: JID, node: Any, ifrom: Any, args: Any) -> Any:
         """vCard-temp of a virtual JID: the person's or the phone's name, and its number."""
         jid = JID(jid)
-        if jid.user and not self.jids.is_contact(jid.user):
+        claimed = bool(jid.user) and not self.jids.is_contact(jid.user)
+        if claimed and not self.roster.claimed(jid.user):
             return None
         vcard = self.xmpp.plugin["xep_0054"].make_vcard()
-        name = self.jids.display_name(jid.user) if jid.user else "ctibot"
+        name = (jid.user if claimed else self.jids.display_name(jid.user)) if jid.user else "ctibot"
         vcard["FN"] = name
         vcard["NICKNAME"] = name
-        extensions = self.jids.extensions_of(jid.user) if jid.user else ()
+        if claimed:
+            extensions: tuple[str, ...] = (jid.user,)  # a number's JID: that number
+        else:
+            extensions = self.jids.extensions_of(jid.user) if jid.user else ()
         if extensions:
             vcard["TEL"]["NUMBER"] = extensions[0]
             vcard["TEL"]["WORK"] = True
@@ -147,10 +151,12 @@ class XmppGateway:
         disco = self.xmpp.plugin["xep_0030"]
         if not jid.user:
             return disco.static.get_info(jid, node, ifrom, data)
-        if not self.jids.is_contact(jid.user) or node:
+        contact = self.jids.is_contact(jid.user)
+        if not (contact or self.roster.claimed(jid.user)) or node:
             raise XMPPError("item-not-found")
         info = DiscoInfo()
-        info.add_identity("client", "phone", self.jids.display_name(jid.user))
+        name = self.jids.display_name(jid.user) if contact else jid.user
+        info.add_identity("client", "phone", name)
         for feature in ("http://jabber.org/protocol/disco#info", "vcard-temp"):
             info.add_feature(feature)
         return info

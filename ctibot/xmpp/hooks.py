@@ -148,6 +148,9 @@ class GatewayHooks:
     def set_presence(self, source: Callable[[str, str], VirtualPresence]) -> None:
         self._gw.roster.source = source
 
+    def claim(self, predicate: Callable[[str], bool]) -> None:
+        self._gw.roster.claims.append(predicate)
+
     def publish_presence(self, contacts: Iterable[str] | None = None) -> int:
         return self._gw.roster.publish(contacts)
 

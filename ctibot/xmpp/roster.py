@@ -45,6 +45,8 @@ class Roster:
         self.sent: dict[tuple[str, str], VirtualPresence] = {}
         self._languages = {u.jid: u.language for u in config.users if u.jid}
         self.stanzas = 0  # presence stanzas written, for the benchmarks
+        #: Plugins' virtual JIDs beyond users and phones (hooks.claim): local part -> bool.
+        self.claims: list[Callable[[str], bool]] = []
 
     async def load(self) -> None:
         for contact, jid in await self.store.subscriptions():
@@ -65,9 +67,13 @@ class Roster:
         if to.domain != self.jids.domain:
             return None
         local = to.user
-        if local == "" or self.jids.is_contact(local):
+        if local == "" or self.jids.is_contact(local) or self.claimed(local):
             return local
         return None
+
+    def claimed(self, local: str) -> bool:
+        """A plugin serves this virtual JID (a phone number's, for SMS): it shows available."""
+        return any(claim(local) for claim in self.claims) if local else False
 
     def _may_see(self, jid: JID) -> bool:
         """Configured users, and colleagues on the users' own server (mod_groups rosters)."""
@@ -147,8 +153,11 @@ class Roster:
         cache = {} if cache is None else cache
         prepared = cache.get(language)
         if prepared is None:
-            presence = self.source(contact, language)
-            nick = self.jids.display_name(contact) if contact else "ctibot"
+            if contact and not self.jids.is_contact(contact) and self.claimed(contact):
+                presence, nick = AVAILABLE, contact  # a claimed JID: a number is its name
+            else:
+                presence = self.source(contact, language)
+                nick = self.jids.display_name(contact) if contact else "ctibot"
             prepared = cache[language] = (presence, presence_body(presence, nick))
         presence, body = prepared
         key = (contact, jid)

@@ -32,6 +32,7 @@ class SmsChat:
         if xmpp is None:
             return
         xmpp.on_message(self.on_message)
+        xmpp.claim(self.serves)  # "add contact +39…": subscribed, shown available
         xmpp.on_iq(GATEWAY_NS, self.on_gateway_iq)
         xmpp.add_identity("gateway", "sms", "SMS")
 
@@ -40,6 +41,16 @@ class SmsChat:
         if not self.service.plan.looks_like_number(local):
             return False
         return xmpp is None or not xmpp.is_contact(local)  # an extension's JID is a phone's
+
+    def serves(self, local: str) -> bool:
+        """A valid number's JID (no extension's): a contact the SMS gateway stands behind."""
+        if not self.is_number_jid(local):
+            return False
+        try:
+            self.service.plan.normalize(local)
+        except ValueError:
+            return False
+        return True
 
     async def on_message(self, msg: VirtualMessage) -> bool:
         """A message to ``<number>@cti…``: True when it is ours (sent, or refused with a reason)."""
