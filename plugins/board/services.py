@@ -133,7 +133,7 @@ class BoardService(ServiceBase):
             "party": number or "",
             "name": name or "",
             "state": state,
-            "since": round(call.answered_at if answered and call.answered_at else ch.created_at),
+            "since": round(call.answered_at if answered and call.answered_at else ch.created_at, 1),
             "direction": call.direction,
             "recording": call.recording,
         }
@@ -199,7 +199,7 @@ class BoardService(ServiceBase):
                         "to": call.answered_by or call.queue or call.callee or call.dialed or "",
                         "direction": call.direction,
                         "state": call.state,
-                        "since": round(call.answered_at or call.started_at),
+                        "since": round(call.answered_at or call.started_at, 1),
                     }
                 )
             out.append({"name": name, "used": used, "max": trunk.max_channels, "calls": calls})
@@ -220,7 +220,7 @@ class BoardService(ServiceBase):
                     if p
                     else "",
                     "by": (p.parked_by or "") if p else "",
-                    "since": round(p.parked_at) if p else 0,
+                    "since": round(p.parked_at, 1) if p else 0,
                     "call_id": (p.call_id or "") if p else "",
                 }
             )
