@@ -7,6 +7,7 @@ from ctibot.pbx.events import (
     CallEnded,
     CallParked,
     CallRinging,
+    CallStateChanged,
     CallUnparked,
     DndChanged,
     ExtensionStatusChanged,
@@ -281,3 +282,17 @@ def test_lists_not_fetched_are_left_alone():
     assert state.snapshot()["extensions"]["201"]["dnd"]
     assert state.snapshot()["mailboxes"]["201"]["new"] == 2
     assert isinstance(state.resync(ResyncData())[-1], PbxResynced)
+
+
+def test_a_caller_listed_in_voicemail_at_a_resync_is_in_voicemail():
+    """ctibot reconnects while Bob listens to Alice's greeting (DND sent him there)."""
+    state = PbxState(FIELD, ReplayClock(1_800_000_000.0))
+    bob = {
+        **channel("PJSIP/202-00000001", "1799999990.1", "1799999990.1", number="202"),
+        "Application": "VoiceMail",
+        "ApplicationData": "201@default,b",
+    }
+    events = state.resync(ResyncData(channels=[bob]))
+    (call,) = state.calls.values()
+    assert (call.state, call.voicemail, call.answered_at) == ("voicemail", "201", None)
+    assert [e.state for e in events if isinstance(e, CallStateChanged)] == ["voicemail"]

@@ -76,6 +76,7 @@ class Resync:
     _move_channel: Callable[[Channel, str], Events]
     _bridged: Callable[[set[str], Events], None]
     _ring: Callable[[Call, Channel, Events], None]
+    _on_voicemail_app: Callable[[Message], Events]
     _on_extension_status: Callable[[Message], Events]
     _on_device_state: Callable[[Message], Events]
     _extension: Callable[[str | None], Extension | None]
@@ -174,6 +175,9 @@ class Resync:
                 ch.state = self._channel_state(msg, ch.state)
                 if linkedid != ch.linkedid:
                     out += self._move_channel(ch, linkedid)
+            if msg.get("Application") == "VoiceMail":  # a caller leaving a message
+                data = msg.get("ApplicationData", "")
+                out += self._on_voicemail_app({"Uniqueid": uid, "AppData": data})
         self._bridges = {}
         for ch in self._channels.values():
             ch.bridge = None
