@@ -16,7 +16,6 @@ from ctibot.pbx.errors import AmiError, AmiUnavailable
 from ctibot.pbx.events import DomainEvent
 from ctibot.pbx.layout import PbxLayout
 from ctibot.pbx.model import Call, Channel, QueueMember
-from ctibot.pbx.naming import local_sibling
 from ctibot.pbx.state import PbxState
 from ctibot.pbx.validate import AmiValueError
 from ctibot.services.errors import (
@@ -216,43 +215,11 @@ class ServiceBase:
     def far_end(self, channel: Channel) -> Channel | None:
         """The party at the other end: through a forward's or queue's Local pair, if any.
 
-        A Local channel that is no phone (``Local/203@from-internal-…;1``) is a
-        half-way leg: the person is whoever shares the bridge with its other half.
+        The PBX state's ``peer_of``: a Local channel that is no phone is a half-way
+        leg, the person is whoever shares the bridge with its other half; in a
+        conference there is no one other party (None).
         """
-        seen = {channel.uniqueid}
-        here = channel
-        for _ in range(8):
-            if self._in_conference(here):
-                return None  # many parties: the call is to the conference, not to one of them
-            peer = self.peer_of(here)
-            if peer is None or peer.uniqueid in seen:
-                return None
-            seen.add(peer.uniqueid)
-            if peer.extension or peer.trunk or not peer.name.startswith("Local/"):
-                return peer  # a phone, a trunk (the outside world), an application
-            sibling = self._channel_named(local_sibling(peer.name))
-            if sibling is None or sibling.uniqueid in seen or sibling.bridge is None:
-                return peer
-            seen.add(sibling.uniqueid)
-            here = sibling
-        return None
-
-    def _in_conference(self, channel: Channel) -> bool:
-        """More than two channels share its bridge: a conference (ConfBridge)."""
-        if channel.bridge is None:
-            return False
-        count = 0
-        for other in self.state.channels.values():
-            if other.bridge == channel.bridge:
-                count += 1
-                if count > 2:
-                    return True
-        return False
-
-    def _channel_named(self, name: str | None) -> Channel | None:
-        if not name:
-            return None
-        return next((ch for ch in self.state.channels.values() if ch.name == name), None)
+        return self.state.peer_of(channel)
 
     # -- names -------------------------------------------------------------------
 
