@@ -221,22 +221,19 @@ class BareBroadcast:
 
 
 def office_config(pbx: Any, folder: Path, extensions: list[str], names: dict[str, str]) -> Any:
-    from ctibot.config import AuthConfig, Config, DatabaseConfig, PbxConfig, UserConfig, WebConfig
+    from ctibot.config import AuthConfig, PluginsConfig, UserConfig, WebConfig
+    from ctibot.demo.config import office_config as demo_office_config
 
-    layout = pbx.office.layout()
     users = [UserConfig("operator", "Olga Operator", ("999",), profile="supervisor")]
     users += [UserConfig(f"u{ext}", names[ext], (ext,)) for ext in extensions]
-    return Config(
+    return demo_office_config(
+        pbx.office,
+        port=pbx.port,
         path=folder / "bench.toml",
-        pbx=PbxConfig(
-            port=pbx.port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
-            astdb_poll=3600,
-        ),
-        users=tuple(users),
-        database=DatabaseConfig(str(folder / "bench.sqlite")),
+        users=users,
+        pbx=dict(astdb_poll=3600),
+        database=folder / "bench.sqlite",
+        plugins=PluginsConfig(),
         web=WebConfig("127.0.0.1:0", "bench-secret-key-0123456789", ""),
         auth=AuthConfig(str(folder / "users")),
     )

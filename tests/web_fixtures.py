@@ -34,12 +34,12 @@ from ctibot.app import CtiApp
 from ctibot.config import (
     AuthConfig,
     Config,
-    DatabaseConfig,
     LdapConfig,
-    PbxConfig,
+    PluginsConfig,
     UserConfig,
     WebConfig,
 )
+from ctibot.demo.config import office_config
 from ctibot.demo.server import DemoPbx
 from ctibot.http.auth import UsersFile
 
@@ -310,28 +310,25 @@ def csrf_of(html: str) -> str:
 
 def web_config(pbx: DemoPbx, folder: Path, slapd: Slapd | None, **changes: Any) -> Config:
     """The test office's configuration: the panel on port 0, local users + LDAP."""
-    layout = pbx.office.layout()
     users = (
         *(UserConfig(p.name, p.fullname, (p.extension,), profile=p.profile)
           for p in PROFILES.values()),
         UserConfig("dave", "Dave Davis", ("204",)),
     )
     users_file = folder / "users"
-    config = Config(
+    config = office_config(
+        pbx.office,
+        port=pbx.port,
         path=folder / "ctibot.toml",
-        pbx=PbxConfig(
-            port=pbx.port,
-            secret="cti-secret",
-            device=layout.device_template,
-            trunks=layout.trunks,
+        users=users,
+        pbx=dict(
             reconnect_min=0.05,
             reconnect_max=0.3,
             ping_interval=0.3,
             ping_timeout=0.5,
             astdb_poll=0.5,
         ),
-        users=users,
-        database=DatabaseConfig(str(folder / "ctibot.sqlite")),
+        plugins=PluginsConfig(),
         web=WebConfig("127.0.0.1:0", SECRET_KEY, ""),
         auth=AuthConfig(str(users_file), slapd.bind_dn_config() if slapd is not None else None),
     )
