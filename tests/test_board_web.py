@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
+from web_fixtures import (
+    PROFILES,
+    WebOffice,
+    csrf_of,
+    no_outside_requests,
+    screenshots_dir,
+    wait_for,
+)
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
@@ -227,7 +233,7 @@ async def test_the_filter_keeps_the_matching_extensions(
     )
 
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = screenshots_dir()
 
 
 async def test_screenshot_of_the_board_with_live_calls(web_office: WebOffice, browser: Any) -> None:

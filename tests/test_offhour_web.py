@@ -16,10 +16,17 @@ from ctibot.config import PluginsConfig
 
 from demo_fixtures import RawAmiClient
 from harness import until
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, running_office
+from web_fixtures import (
+    PROFILES,
+    WebOffice,
+    csrf_of,
+    no_outside_requests,
+    running_office,
+    screenshots_dir,
+)
 
 FAMILY = "CTIBOT_OFFHOUR"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 ROUTES = {"5550102": "bob", "5550101": "dave", "5550100": ""}
 
 

@@ -11,9 +11,17 @@ import pytest
 
 from ctibot.permissions import default_profiles
 
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, running_office, wait_for
+from web_fixtures import (
+    PROFILES,
+    WebOffice,
+    csrf_of,
+    no_outside_requests,
+    running_office,
+    screenshots_dir,
+    wait_for,
+)
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,9 +9,16 @@ import httpx
 from ctibot.http.usercmd import token_command
 
 from harness import ring_forever
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, wait_for
+from web_fixtures import (
+    PROFILES,
+    WebOffice,
+    csrf_of,
+    no_outside_requests,
+    screenshots_dir,
+    wait_for,
+)
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = screenshots_dir()
 BOB = PROFILES["user"]  # 202: a fixed member of sales
 
 

@@ -14,9 +14,16 @@ from ctibot.config import PluginsConfig
 from ctibot.permissions import default_profiles
 from plugins.sms.numbers import segments
 
-from web_fixtures import PROFILES, WebOffice, csrf_of, no_outside_requests, running_office
+from web_fixtures import (
+    PROFILES,
+    WebOffice,
+    csrf_of,
+    no_outside_requests,
+    running_office,
+    screenshots_dir,
+)
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 SECRET = "webhook-secret-for-tests"
 OURS = "+390212345678"

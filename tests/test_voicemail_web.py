@@ -21,12 +21,13 @@ from web_fixtures import (
     WebOffice,
     csrf_of,
     no_outside_requests,
+    screenshots_dir,
     wait_for,
     web_config,
     write_users_file,
 )
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = screenshots_dir()
 BOB = PROFILES["user"]  # box 202
 CAROL = PROFILES["admin"]  # box 203
 

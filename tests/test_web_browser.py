@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from web_fixtures import (
+    LDAP_USERS,
+    PROFILES,
+    WebOffice,
+    no_outside_requests,
+    screenshots_dir,
+    wait_for,
+)
 
-from web_fixtures import LDAP_USERS, PROFILES, WebOffice, no_outside_requests, wait_for
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 
 
 async def log_in(page, office: WebOffice, name: str, password: str) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from web_fixtures import PROFILES, WebOffice, no_outside_requests, wait_for
+from web_fixtures import PROFILES, WebOffice, no_outside_requests, screenshots_dir, wait_for
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 
 
 async def open_panel(office: WebOffice, browser: Any, path: str = "/", profile: str = "user",

@@ -3,15 +3,14 @@ bad values refused with nothing stored; the page in Chromium (screenshot)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 from test_web_calls_browser import open_panel
 
-from web_fixtures import WebOffice, csrf_of
+from web_fixtures import WebOffice, csrf_of, screenshots_dir
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 GOOD = {
     "forward_busy": "voicemail",
     "forward_noanswer": "number",

@@ -528,3 +528,15 @@ class WsClient:
         self.writer.close()
         with contextlib.suppress(Exception):
             await self.writer.wait_closed()
+
+
+def screenshots_dir() -> Path:
+    """Where browser tests save their screenshots: ``$CTIBOT_SCREENSHOTS`` (set it to
+    ``docs/screenshots`` to refresh the README's pictures), else a temporary folder, so a
+    test run never rewrites files of the project."""
+    chosen = os.environ.get("CTIBOT_SCREENSHOTS")
+    if chosen:
+        return Path(chosen)
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "ctibot-screenshots"
