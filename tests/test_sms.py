@@ -62,6 +62,7 @@ class Hooks:
     receipts: list[str] = field(default_factory=list)
     handlers: list[Callable[..., Any]] = field(default_factory=list)
     iq: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    claims: list[Callable[[str], bool]] = field(default_factory=list)
     contacts: tuple[str, ...] = ("alice", "bob", "201", "202")
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -88,6 +89,9 @@ class Hooks:
         self.iq[namespace] = handler
 
     def add_identity(self, *_: Any) -> None: ...
+
+    def claim(self, predicate: Callable[[str], bool]) -> None:
+        self.claims.append(predicate)
 
     async def until(self, check: Callable[[], bool], timeout: float = 5) -> None:
         async with asyncio.timeout(timeout):
