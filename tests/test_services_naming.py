@@ -123,10 +123,6 @@ async def test_listening_in_names_the_colleague(office: Office) -> None:
 async def test_a_phone_named_in_the_configuration_is_named_too(office: Office) -> None:
     from dataclasses import replace
 
-    from ctibot.config import PbxConfig
-
-    if "names" not in PbxConfig.__dataclass_fields__:
-        pytest.skip("no [pbx.names] in this configuration")
     config = office.services.config
     others = tuple(u for u in config.users if "206" not in u.extensions)
     office.services.config = replace(

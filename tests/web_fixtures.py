@@ -161,7 +161,7 @@ def start_slapd(folder: Path, *, tls: bool = False) -> Slapd:
     """
     slapd = shutil.which("slapd") or "/usr/sbin/slapd"
     if not os.path.exists(slapd):
-        pytest.skip("slapd is not installed (scripts/setup --test installs it)")
+        pytest.fail("slapd is not installed: run scripts/setup --test (it installs slapd)")
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "db"
     db.mkdir(exist_ok=True)
@@ -384,7 +384,7 @@ async def web_clients(web_office: WebOffice) -> dict[str, httpx.AsyncClient]:
 async def browser() -> AsyncIterator[Any]:
     """Debian's Chromium driven by Playwright (never ``playwright install``)."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed (scripts/setup --test installs it)")
+        pytest.fail("chromium is not installed: run scripts/setup --test (it installs chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
