@@ -143,43 +143,41 @@ class Record(Command):
 _SPY_TARGET = Arg("extension", required=True, metavar={"it": "interno"})
 
 
-class Spy(Command):
+class _Listen(Command):
+    """Spy, whisper and barge: one service call, the mode names the reply."""
+
+    mode: str = "listen"
+    args = (_SPY_TARGET,)
+
+    async def run(self, ctx: Context, extension: str) -> Result:
+        done = await ctx.service.spy(ctx.user, extension, self.mode)
+        return Reply.of(f"spy.{self.mode}", extension=label(done.party_name, done.destination))
+
+
+class Spy(_Listen):
     name = "spy"
     order = 30
     aliases = {"it": ("ascolta",)}
     permission = "spy"
-    args = (_SPY_TARGET,)
     help = {"en": "listen to a colleague's call", "it": "ascolta la chiamata di un collega"}
 
-    async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.service.spy(ctx.user, extension, "listen")
-        return Reply.of("spy.listen", extension=label(done.party_name, done.destination))
 
-
-class Whisper(Command):
+class Whisper(_Listen):
     name = "whisper"
+    mode = "whisper"
     order = 31
     aliases = {"it": ("suggerisci",)}
     permission = "intrude"
-    args = (_SPY_TARGET,)
     help = {"en": "talk to a colleague during a call", "it": "parla a un collega in chiamata"}
 
-    async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.service.spy(ctx.user, extension, "whisper")
-        return Reply.of("spy.whisper", extension=label(done.party_name, done.destination))
 
-
-class Barge(Command):
+class Barge(_Listen):
     name = "barge"
+    mode = "barge"
     order = 32
     aliases = {"it": ("intervieni",)}
     permission = "intrude"
-    args = (_SPY_TARGET,)
     help = {"en": "join a colleague's call", "it": "entra nella chiamata di un collega"}
-
-    async def run(self, ctx: Context, extension: str) -> Result:
-        done = await ctx.service.spy(ctx.user, extension, "barge")
-        return Reply.of("spy.barge", extension=label(done.party_name, done.destination))
 
 
 COMMANDS = (Call, Hangup, Transfer, Park, Pickup, Record, Spy, Whisper, Barge)
