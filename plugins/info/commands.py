@@ -38,6 +38,13 @@ def shown_target(ctx: Context, value: str) -> str:
 
 def _call_line(ctx: Context, call: CurrentCall) -> Reply:
     party = label(call.party_name, call.party)
+    if call.state == "voicemail":  # unanswered: the caller is leaving a message (as presence)
+        return Reply.of(
+            "status.call_voicemail",
+            party=party or call.voicemail or "?",
+            extension=call.extension,
+            since=_duration(ctx.service.now() - call.since),
+        )
     key = "status.call_ringing" if call.state == "ringing" else "status.call"
     if call.recording:
         key += "_recording"

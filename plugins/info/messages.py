@@ -40,6 +40,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.call": "On a call with {party} on {extension} for {since}",
         "status.call_recording": "On a call with {party} on {extension} for {since} (recording)",
         "status.call_ringing": "Ringing: {party} on {extension} for {since}",
+        "status.call_voicemail": "Leaving a message for {party} on {extension} for {since}",
         "status.call_ringing_recording": "Ringing: {party} on {extension} for {since}",
         "status.no_call": "No call in progress.",
         "who.line": "{fullname} ({extensions}): {state}",
@@ -95,6 +96,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.call_recording": "In chiamata con {party} su {extension} da {since} (in "
         "registrazione)",
         "status.call_ringing": "Squilla: {party} su {extension} da {since}",
+        "status.call_voicemail": "Lascia un messaggio per {party} su {extension} da {since}",
         "status.call_ringing_recording": "Squilla: {party} su {extension} da {since}",
         "status.no_call": "Nessuna chiamata in corso.",
         "who.line": "{fullname} ({extensions}): {state}",
