@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from ctibot.commands import dispatch
+import pytest
 
-from services_fixtures import Office
+from ctibot.commands import dispatch
+from ctibot.demo.server import DemoPbx
+from ctibot.i18n import translate
+from ctibot.loader import discover
+from ctibot.plugins.board.http import SCRIPT_KEYS
+from ctibot.services import load_services
+
+from harness import Harness
+from services_fixtures import Office, RecordingSender, office_config
+
+discover()  # every plugin's strings in the catalogue
 
 
 async def test_status_of_a_caller_sent_to_voicemail_says_leaving_a_message(
@@ -35,3 +46,30 @@ async def test_status_of_a_plain_call_still_says_on_a_call(office: Office) -> No
     reply = await dispatch(office.services, office.users["alice"], "status")
     assert reply is not None and "On a call with Bob Brown (202) on 201 for " in reply, reply
     assert "message" not in reply
+
+
+@pytest.fixture
+async def board(pbx: DemoPbx) -> AsyncIterator[Office]:
+    """The demo office with the calls and board plugins."""
+    harness = Harness(pbx)
+    harness.client.start()
+    await harness.client.wait_ready(5)
+    ami = RecordingSender(harness.client)
+    config = office_config(harness.config)
+    services = load_services(config, harness.state, ami, bus=harness.bus, only=["calls", "board"])
+    yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
+    services.board.stop()
+    await harness.client.stop()
+
+
+async def test_the_board_shows_a_caller_in_voicemail_as_leaving_a_message(board: Office) -> None:
+    board.pbx.set_dnd("201", True)
+    board.pbx.call("202", "201")
+    await board.until(
+        lambda: any(c.state == "voicemail" for c in board.harness.state.calls.values())
+    )
+    (call,) = board.services.board.extension_rows()["202"]["calls"]
+    assert (call["state"], call["party"], call["name"]) == ("voicemail", "201", "Alice Anders")
+    assert translate("board.web.call.voicemail", "en") == "leaving a message"
+    assert translate("board.web.call.voicemail", "it") == "lascia un messaggio"
+    assert "call.voicemail" in SCRIPT_KEYS  # the page's script has its words

@@ -17,6 +17,7 @@ SCRIPT_KEYS = (
     "number", "recording", "connecting", "channels", "done",
     "status.idle", "status.busy", "status.ringing", "status.onhold", "status.unavailable",
     "status.unknown", "status.dnd", "call.ringing", "call.up", "call.onhold", "call.parked",
+    "call.voicemail",
 )  # fmt: skip
 
 

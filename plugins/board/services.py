@@ -118,6 +118,8 @@ class BoardService(ServiceBase):
         else:
             number = call.callee or call.dialed or ch.dialed
             name = None
+        if call.state == "voicemail" and (not number or number == ch.extension):
+            number, name = call.voicemail, None  # the box the caller is leaving a message in
         if number and not name:
             name = self.name_of_number(number)
         answered = call.answered_at is not None and (ch.bridge is not None or ch.state == 6)
@@ -126,6 +128,8 @@ class BoardService(ServiceBase):
             number, name = self._parked[ch.uniqueid], None
         elif answered:
             state = "onhold" if call.on_hold else "up"
+        elif call.state == "voicemail":
+            state = "voicemail"  # the caller is leaving a message, nobody is ringing
         else:
             state = "ringing"
         return {
