@@ -1,4 +1,4 @@
-"""ctibot's own SQLite database: subscriptions, call history, user settings, missed calls."""
+"""ctibot's own SQLite database: subscriptions, call history, settings, missed calls, sessions."""
 
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     CREATE INDEX missed_calls_by_user ON missed_calls (user, id);
+    """,
+    """
+    CREATE TABLE web_sessions (
+        hash TEXT PRIMARY KEY,      -- SHA-256 (hex) of the session id; never the id itself
+        user TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created REAL NOT NULL,      -- wall-clock (time.time())
+        seen REAL NOT NULL          -- wall-clock, written back lazily
+    );
+    CREATE INDEX web_sessions_by_seen ON web_sessions (seen);
+    CREATE INDEX web_sessions_by_user ON web_sessions (user);
     """,
 )
 
@@ -220,3 +231,68 @@ class Store:
             )
             await self.db.commit()
         return [record for _, record in rows]
+
+    # -- web panel sessions (only a SHA-256 of each session id is kept) -----------------
+
+    async def add_web_session(
+        self, key: str, user: str, csrf: str, created: float, *, keep: int
+    ) -> list[str]:
+        """Keep a logged-in session; beyond ``keep`` sessions the least recently seen go.
+
+        Returns the keys of the sessions that went to make room.
+        """
+        async with self.db.execute(
+            "DELETE FROM web_sessions WHERE hash IN (SELECT hash FROM web_sessions "
+            "ORDER BY seen DESC LIMIT -1 OFFSET ?) RETURNING hash",
+            (max(0, keep - 1),),
+        ) as cursor:
+            gone = [row[0] async for row in cursor]
+        await self.db.execute(
+            "INSERT OR REPLACE INTO web_sessions (hash, user, csrf, created, seen) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key, user, csrf, created, created),
+        )
+        await self.db.commit()
+        return gone
+
+    async def web_session(self, key: str) -> tuple[str, str, float, float] | None:
+        """(user, csrf, created, seen) of a kept session, or None."""
+        async with self.db.execute(
+            "SELECT user, csrf, created, seen FROM web_sessions WHERE hash = ?", (key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def touch_web_session(self, key: str, seen: float) -> bool:
+        """Record when a session was last seen; False when it is no longer kept (ended)."""
+        cursor = await self.db.execute(
+            "UPDATE web_sessions SET seen = MAX(seen, ?) WHERE hash = ?", (seen, key)
+        )
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    async def touch_web_sessions(self, seen: list[tuple[str, float]]) -> None:
+        """Record many (key, last seen) at once (one transaction)."""
+        await self.db.executemany(
+            "UPDATE web_sessions SET seen = MAX(seen, ?) WHERE hash = ?",
+            [(when, key) for key, when in seen],
+        )
+        await self.db.commit()
+
+    async def delete_web_session(self, key: str) -> None:
+        await self.db.execute("DELETE FROM web_sessions WHERE hash = ?", (key,))
+        await self.db.commit()
+
+    async def delete_web_sessions(
+        self, *, user: str | None = None, seen_before: float | None = None
+    ) -> int:
+        """End the sessions of ``user``, or those not seen since ``seen_before``, or all."""
+        if user is not None:
+            query, params = "DELETE FROM web_sessions WHERE user = ?", (user,)
+        elif seen_before is not None:
+            query, params = "DELETE FROM web_sessions WHERE seen < ?", (seen_before,)
+        else:
+            query, params = "DELETE FROM web_sessions", ()
+        cursor = await self.db.execute(query, params)
+        await self.db.commit()
+        return cursor.rowcount

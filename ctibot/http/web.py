@@ -34,8 +34,10 @@ PUBLIC = "@public"
 OWN = "@own"
 COOKIE = "ctibot_session"
 LANG_COOKIE = "ctibot_lang"
-SESSION_IDLE = 12 * 3600.0
-MAX_SESSIONS = 50_000
+SESSION_IDLE = 12 * 3600.0  # seconds of wall-clock time without a request: the session ends
+MAX_SESSIONS = 50_000  # in memory, and logged-in ones in the store
+SEEN_WRITE = 60.0  # a session's last-seen time reaches the store at most this often
+SESSION_PURGE = 3600.0  # how often expired sessions are swept from the store and memory
 LANGUAGE_KEY = "web.language"
 TOKENS_KEY = "web.api_tokens"
 
@@ -119,13 +121,25 @@ class TopbarItem:
 
 @dataclass(slots=True)
 class Session:
-    """A browser's session (kept in memory; the cookie holds its signed id only)."""
+    """A browser's session; the cookie holds its signed id only.
+
+    A logged-in session is also in the store, under ``key`` (a SHA-256 of the id, so a copy
+    of the database gives no cookie), and outlives a restart; flash messages stay in memory.
+    """
 
     sid: str
     user: str | None
     csrf: str
-    seen: float
+    seen: float  # wall-clock (a restart must not make an idle session young)
+    key: str = ""
+    created: float = 0.0
+    stored: float | None = None  # the ``seen`` the store has; None: not in the store
     flashes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def session_key(sid: str) -> str:
+    """What the store keeps of a session id."""
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 class WebRequest:
@@ -208,7 +222,7 @@ class WebApi:
         store: Any = None,
         *,
         plugin_packages: Mapping[str, str] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.shell = shell
         self.app = shell.app
@@ -221,11 +235,14 @@ class WebApi:
             key = secrets.token_urlsafe(32)
             log.warning("[web] secret_key is not set: sessions end when ctibot restarts")
         self._key = key.encode()
+        self._random_key = not (web is not None and web.secret_key)
         self.public_url = web.public_url if web is not None else ""
         self.secure_cookies = self.public_url.startswith("https:")
         self.routes: dict[str, RouteInfo] = {}
         self._topbar: list[TopbarItem] = []
-        self.sessions: dict[str, Session] = {}
+        self.sessions: dict[str, Session] = {}  # by session_key(sid): the store's cache
+        self.max_sessions = MAX_SESSIONS
+        self._purged = 0.0
         self.limits = RateLimit()
         self.hub = Hub(self.may)
         self.users_file = UsersFile(config.auth.users_file) if config.auth.users_file else None
@@ -245,6 +262,8 @@ class WebApi:
 
         add_messages("web", SHELL_MESSAGES)
         self._install()
+        self.app.before_serving(self._sessions_start)
+        self.app.after_serving(self._sessions_flush)
 
     # -- plugins' view -------------------------------------------------------------------
 
@@ -575,24 +594,107 @@ class WebApi:
         sid, _, _mac = value.rpartition(".")
         return sid if hmac.compare_digest(self._sign(sid), value) else None
 
-    def session_of(self, cookies: Mapping[str, str]) -> Session | None:
+    async def session_of(self, cookies: Mapping[str, str]) -> Session | None:
+        """The session of a signed cookie: from memory, else from the store (then cached).
+
+        A cached session costs no database read; its last-seen time is written back at most
+        every ``SEEN_WRITE`` seconds, which also tells a session ended from outside (``ctibot
+        user passwd``) from a live one. Idle ones, and stored ones of users no longer in the
+        configuration (read at start), end.
+        """
         sid = self._unsign(cookies.get(COOKIE))
-        session = self.sessions.get(sid) if sid else None
-        if session is None:
+        if sid is None:
             return None
         now = self.clock()
+        if now - self._purged > SESSION_PURGE:
+            await self.purge_sessions(now)
+        key = session_key(sid)
+        session = self.sessions.get(key)
+        if session is None:
+            session = await self._load_session(sid, key)
+            if session is None:
+                return None
         if now - session.seen > SESSION_IDLE:
-            self.sessions.pop(session.sid, None)
+            await self.end_session(session)
             return None
         session.seen = now
+        if session.stored is not None and now - session.stored >= SEEN_WRITE:
+            if not await self.store.touch_web_session(key, now):
+                self.sessions.pop(key, None)  # ended elsewhere
+                return None
+            session.stored = now
         return session
 
-    def new_session(self, user: str | None) -> Session:
-        while len(self.sessions) >= MAX_SESSIONS:
-            self.sessions.pop(next(iter(self.sessions)))
-        session = Session(secrets.token_urlsafe(24), user, secrets.token_urlsafe(24), self.clock())
-        self.sessions[session.sid] = session
+    async def _load_session(self, sid: str, key: str) -> Session | None:
+        if self.store is None:
+            return None
+        row = await self.store.web_session(key)
+        if row is None:
+            return None
+        user, csrf, created, seen = row
+        session = Session(sid, user, csrf, seen, key, created, seen)
+        if self.config.user_by_name(user) is None:  # no longer in the configuration
+            await self.end_session(session)
+            return None
+        self._cache(session)
         return session
+
+    def _cache(self, session: Session) -> None:
+        while len(self.sessions) >= self.max_sessions:  # a logged-in one can be read again
+            self.sessions.pop(next(iter(self.sessions)))
+        self.sessions[session.key] = session
+
+    async def new_session(self, user: str | None) -> Session:
+        """A new session (a logged-in one goes to the store too)."""
+        now = self.clock()
+        sid = secrets.token_urlsafe(24)
+        session = Session(sid, user, secrets.token_urlsafe(24), now, session_key(sid), now)
+        if user is not None and self.store is not None:
+            gone = await self.store.add_web_session(
+                session.key, user, session.csrf, now, keep=self.max_sessions
+            )
+            for key in gone:
+                self.sessions.pop(key, None)
+            session.stored = now
+        self._cache(session)
+        return session
+
+    async def end_session(self, session: Session) -> None:
+        """Forget a session, in memory and in the store."""
+        self.sessions.pop(session.key, None)
+        if session.stored is not None and self.store is not None:
+            await self.store.delete_web_session(session.key)
+            session.stored = None
+
+    async def purge_sessions(self, now: float | None = None) -> None:
+        """Sweep idle sessions from memory and the store."""
+        now = self.clock() if now is None else now
+        self._purged = now
+        for key, session in list(self.sessions.items()):
+            if now - session.seen > SESSION_IDLE:
+                self.sessions.pop(key, None)
+        if self.store is not None:
+            # The store's seen may lag by SEEN_WRITE: such a row is left to session_of.
+            await self.store.delete_web_sessions(seen_before=now - SESSION_IDLE - SEEN_WRITE)
+
+    async def _sessions_start(self) -> None:
+        if self.store is None:
+            return
+        if self._random_key:  # no cookie signed with an earlier key can come back
+            await self.store.delete_web_sessions()
+        await self.purge_sessions()
+
+    async def _sessions_flush(self) -> None:
+        """At stop: the last-seen times not yet written (best effort)."""
+        if self.store is None:
+            return
+        dirty = [s for s in self.sessions.values() if s.stored is not None and s.seen > s.stored]
+        try:
+            await self.store.touch_web_sessions([(s.key, s.seen) for s in dirty])
+            for session in dirty:
+                session.stored = session.seen
+        except Exception:
+            log.exception("web sessions: could not write their last-seen times")
 
     def set_cookie(self, response: Response, session: Session) -> None:
         # SameSite=Lax, not Strict: a link to the panel from elsewhere (the chat notice of a
@@ -655,7 +757,7 @@ class WebApi:
         if why == "csrf" and info.endpoint == "shell.login_post":
             # A login form older than its session (ctibot restarted, the session ended):
             # a fresh form with a word, not an error page.
-            fresh = self.new_session(None)
+            fresh = await self.new_session(None)
             fresh.flashes.append(("error", req.t("web.login.expired")))
             refused = redirect("/login")
             self.set_cookie(refused, fresh)
@@ -666,7 +768,7 @@ class WebApi:
         return req, refused
 
     async def _check(self, info: RouteInfo) -> tuple[WebRequest, Any, str]:
-        session = self.session_of(request.cookies)
+        session = await self.session_of(request.cookies)
         user = None
         by_token = False
         auth_header = request.headers.get("Authorization")
@@ -748,9 +850,9 @@ class WebApi:
         @self.action("/logout", permission=None, endpoint="shell.logout")
         async def logout(req: WebRequest) -> Any:
             if req.session is not None:
-                self.sessions.pop(req.session.sid, None)
+                await self.end_session(req.session)
                 self.hub.close_all(req.session.sid)  # its live sockets end with it
-            fresh = self.new_session(None)
+            fresh = await self.new_session(None)
             fresh.flashes.append(("info", req.t("web.logged_out")))
             resp = redirect("/login")
             self.set_cookie(resp, fresh)
@@ -769,7 +871,7 @@ class WebApi:
             return resp
 
         async def ws() -> Any:
-            session = self.session_of(websocket.cookies)
+            session = await self.session_of(websocket.cookies)
             user = self.config.user_by_name(session.user) if session and session.user else None
             origin = websocket.headers.get("Origin")
             if origin and urlsplit(origin).netloc != websocket.host:
@@ -789,7 +891,7 @@ class WebApi:
             if request.path.startswith("/api/") or _wants_json():
                 return _json(404, "not_found", "no such page")
             req = self._bare_request()
-            session = self.session_of(request.cookies)
+            session = await self.session_of(request.cookies)
             if session is not None and session.user:
                 req.user = self.config.user_by_name(session.user)  # type: ignore[assignment]
             req.language = await self.language_of(req.user)
@@ -812,7 +914,7 @@ class WebApi:
         session = req.session
         fresh = session is None
         if session is None:
-            session = self.new_session(None)
+            session = await self.new_session(None)
             req.session = session
         body, code = await self.render(
             "login.html", req, status=status, error=error, name=name,
@@ -847,8 +949,8 @@ class WebApi:
                                           status=403, name=name)
         self.limits.clear(f"name:{name}")
         if req.session is not None:  # a new id at login: no session fixation
-            self.sessions.pop(req.session.sid, None)
-        session = self.new_session(user.name)
+            await self.end_session(req.session)
+        session = await self.new_session(user.name)
         log.info("web login: %s from %s", user.name, ip)
         resp = redirect(_local(str(req.form.get("next", "/")) or "/"))
         self.set_cookie(resp, session)
@@ -874,6 +976,10 @@ def _json(status: int, error: str, message: str) -> Response:
 
 
 def _status(exc: ServiceError) -> int:
+    # A plugin's own error may name its status (a read-only spool: 503, a conflict: 409).
+    code = getattr(exc, "http_status", None)
+    if isinstance(code, int) and 400 <= code < 600:
+        return code
     if isinstance(exc, PermissionDenied):
         return 403
     if isinstance(exc, NotFound):
