@@ -300,14 +300,22 @@ class XmppHooks(Protocol):
         transient: bool = False,
         markable: bool = False,
         receipt: bool = True,
+        delay: float | None = None,
     ) -> str | None:
         """A chat message to a user's own account; returns its id (None when not sent).
 
         ``frm`` is a virtual JID (default: the component). ``transient`` is news (a
         popup): it goes to each resource seen online only, never stored nor copied; as
         a headline to the bare JID when the user's presence is unknown; nowhere when
-        they are offline. ``markable`` asks for XEP-0333 markers.
+        they are offline. ``markable`` asks for XEP-0333 markers. ``delay`` (a Unix
+        time) adds an XEP-0203 delay: the client shows the message as written then.
         """
+
+    def send_marker(
+        self, user: UserConfig, message_id: str, *, frm: str, marker: str = "displayed"
+    ) -> None:
+        """An XEP-0333 marker (``displayed``, ``received``) from a virtual JID to a user,
+        for a message id their client sent to that JID."""
 
     def on_online(self, handler: Callable[[UserConfig], Awaitable[None] | None]) -> None:
         """Call ``handler`` when a user comes online (first available resource).

@@ -31,6 +31,7 @@ class Sent:
     body: str
     frm: str | None
     markable: bool
+    delay: float | None = None
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Hooks:
     message_handlers: list[Callable[..., Any]] = field(default_factory=list)
     online_handlers: list[Callable[..., Any]] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)
+    markers: list[tuple[str, str, str]] = field(default_factory=list)  # (user, id, from)
     down: bool = False  # the component is not connected: nothing can be sent
 
     def jid_of(self, local: str) -> str:
@@ -60,11 +62,18 @@ class Hooks:
         transient: bool = False,
         markable: bool = False,
         receipt: bool = True,
+        delay: float | None = None,
     ) -> str | None:
         if self.down:
             return None
-        self.sent.append(Sent(user.name, body, frm, markable))
+        self.sent.append(Sent(user.name, body, frm, markable, delay))
         return f"m{len(self.sent)}"
+
+    def send_marker(
+        self, user: UserConfig, message_id: str, *, frm: str, marker: str = "displayed"
+    ) -> None:
+        if not self.down:
+            self.markers.append((user.name, message_id, frm))
 
     def send_receipt(self, message: VirtualMessage) -> None:
         if message.receipt_requested and message.id:

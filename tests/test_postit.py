@@ -198,7 +198,12 @@ def test_the_plugin_declares_its_permission_for_every_default_profile() -> None:
     (permission,) = plugin.permissions
     assert permission.name == "postit"
     assert set(permission.profiles) == {"user", "supervisor", "admin"}
-    assert plugin.parse_settings({}) == {"max_length": 1000, "list_limit": 20}
+    assert plugin.parse_settings({}) == {
+        "max_length": 1000,
+        "list_limit": 20,
+        "per_window": 30,
+        "window_minutes": 10,
+    }
 
 
 def test_every_default_profile_gets_it() -> None:

@@ -311,7 +311,8 @@ def csrf_of(html: str) -> str:
 def web_config(pbx: DemoPbx, folder: Path, slapd: Slapd | None, **changes: Any) -> Config:
     """The test office's configuration: the panel on port 0, local users + LDAP."""
     users = (
-        *(UserConfig(p.name, p.fullname, (p.extension,), profile=p.profile)
+        *(UserConfig(p.name, p.fullname, (p.extension,), profile=p.profile,
+                     mobile=f"+39333000{p.extension}", email=f"{p.name}@example.com")
           for p in PROFILES.values()),
         UserConfig("dave", "Dave Davis", ("204",)),
     )

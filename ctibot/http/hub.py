@@ -95,6 +95,11 @@ class Hub:
             sent += 1
         return sent
 
+    def connected(self, user: Any) -> bool:
+        """Whether the user has a panel open: a socket of theirs is connected now."""
+        name = getattr(user, "name", user)
+        return any(c.user.name == name and not c.dropped for c in list(self.clients))
+
     def drop(self, client: Client) -> None:
         if not client.dropped:
             client.dropped = True

@@ -12,9 +12,11 @@ from ctibot.config import UserConfig
 from ctibot.plugin import IqRequest, VirtualMessage, VirtualPresence
 from ctibot.xmpp.stanzas import (
     MARKABLE,
+    MARKERS_NS,
     NO_COPY_HINTS,
     NO_STORE_HINTS,
     RECEIPT_REQUEST,
+    delay_element,
     xml_attr,
     xml_text,
 )
@@ -77,6 +79,7 @@ class GatewayHooks:
         transient: bool = False,
         markable: bool = False,
         receipt: bool = True,
+        delay: float | None = None,
     ) -> str | None:
         xmpp = self._gw.xmpp
         if user.jid is None or not xmpp.online.is_set():
@@ -87,6 +90,8 @@ class GatewayHooks:
         # XML forbids (caller names come from strangers).
         sender = xml_attr(frm or self.domain)
         extra = (MARKABLE if markable else "") + (RECEIPT_REQUEST if receipt else "")
+        if delay is not None:
+            extra += delay_element(delay, self.domain)
         message_id = xmpp.new_id()
         if not transient:
             xmpp.send_raw(
@@ -115,6 +120,20 @@ class GatewayHooks:
             )
         )
         return message_id
+
+    def send_marker(
+        self, user: UserConfig, message_id: str, *, frm: str, marker: str = "displayed"
+    ) -> None:
+        xmpp = self._gw.xmpp
+        if user.jid is None or not xmpp.online.is_set():
+            return
+        if marker not in ("received", "displayed", "acknowledged"):
+            raise ValueError(f"not an XEP-0333 marker: {marker!r}")
+        xmpp.send_raw(
+            f"<message from='{xml_attr(frm)}' to='{xml_attr(user.jid)}' type='chat'"
+            f" id='{xmpp.new_id()}'><{marker} xmlns='{MARKERS_NS}'"
+            f" id='{xml_attr(message_id)}'/><store xmlns='urn:xmpp:hints'/></message>"
+        )
 
     def send_receipt(self, message: VirtualMessage) -> None:
         if message.receipt_requested and message.id and self._gw.xmpp.online.is_set():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from xml.sax.saxutils import escape
 
 from ctibot.plugin import VirtualPresence
@@ -16,6 +17,12 @@ NO_COPY_HINTS = "<no-copy xmlns='urn:xmpp:hints'/><private xmlns='urn:xmpp:carbo
 RECEIPT_REQUEST = "<request xmlns='urn:xmpp:receipts'/>"
 MARKABLE = "<markable xmlns='urn:xmpp:chat-markers:0'/>"
 MARKERS_NS = "urn:xmpp:chat-markers:0"
+
+
+def delay_element(moment: float, frm: str) -> str:
+    """XEP-0203: a message's original time (UTC, XEP-0082), given by ``frm`` that held it."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+    return f"<delay xmlns='urn:xmpp:delay' stamp='{stamp}' from='{xml_attr(frm)}'/>"
 
 
 def xml_text(value: str) -> str:

@@ -15,6 +15,22 @@ plugin = Plugin(
             "max_length", int, 1000, "longest post-it, in characters", minimum=1, maximum=100_000
         ),
         Setting("list_limit", int, 20, "post-its a listing shows", minimum=1, maximum=200),
+        Setting(
+            "per_window",
+            int,
+            30,
+            "post-its one author may leave in window_minutes (0: no limit)",
+            minimum=0,
+            maximum=100_000,
+        ),
+        Setting(
+            "window_minutes",
+            int,
+            10,
+            "the window of per_window, in minutes",
+            minimum=1,
+            maximum=1440,
+        ),
     ),
     migrations=store.MIGRATIONS,
     service=services.PostitService,

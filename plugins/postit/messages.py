@@ -32,6 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{maximum}).",
         "postit.error.no_such_user": "There is no user “{name}” to leave a post-it for.",
         "postit.error.no_such_postit": "You have no post-it #{id}.",
+        "postit.error.slow_down": "You have left {count} post-its in the last {minutes} "
+        "minutes, the most allowed: you may leave another at {at} (in {wait} min).",
         "postit.arg.user": "user",
         "postit.arg.text": "text",
     },
@@ -63,6 +65,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "massimo {maximum}).",
         "postit.error.no_such_user": "Non c'è nessun utente «{name}» a cui lasciare un post-it.",
         "postit.error.no_such_postit": "Non hai un post-it n. {id}.",
+        "postit.error.slow_down": "Hai lasciato {count} post-it negli ultimi {minutes} minuti, "
+        "il massimo consentito: potrai lasciarne un altro alle {at} (tra {wait} min).",
         "postit.arg.user": "utente",
         "postit.arg.text": "testo",
     },

@@ -21,4 +21,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX postits_by_author ON postits (author, id);
     CREATE INDEX postits_by_message ON postits (recipient, message_id);
     """,
+    # The id of the author's chat message that wrote the post-it: the *displayed* marker
+    # the author's client gets back names it.
+    """
+    ALTER TABLE postits ADD COLUMN origin_id TEXT;
+    CREATE INDEX postits_by_created ON postits (author, created);
+    """,
 )

@@ -31,7 +31,7 @@ class PostitChat:
         if not msg.body.strip():
             return True  # a marker, a chat state, a receipt in a colleague's conversation
         try:
-            await self.service.leave(msg.user, recipient.name, msg.body)
+            await self.service.leave(msg.user, recipient.name, msg.body, origin_id=msg.id)
         except ServiceError as exc:
             self._answer(msg, exc)
             return True

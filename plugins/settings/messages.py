@@ -41,6 +41,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "settings.notice.postit_sms": "of post-its by SMS",
         "settings.notice.voicemail_email": "of voicemails by e-mail",
         "settings.notice.voicemail_sms": "of voicemails by SMS",
+        "settings.notice.away": "while I am not logged in to the CTI (chat or panel)",
+        "settings.notice.no_email": "(no e-mail address of yours is configured)",
+        "settings.notice.no_sms": "(no mobile number of yours is configured)",
+        "settings.error.no_email": "E-mail notices need your e-mail address, and none is "
+        "configured: ask your administrator to add it. Nothing was saved.",
+        "settings.error.no_mobile": "SMS notices need your mobile number, and none is "
+        "configured: ask your administrator to add it. Nothing was saved.",
         "settings.error.extension": "{extension} is not one of your phones.",
         "settings.error.url": "The link must start with http:// or https://, have no spaces, "
         "and be at most {maximum} characters long.",
@@ -88,6 +95,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "settings.notice.postit_sms": "dei post-it per SMS",
         "settings.notice.voicemail_email": "dei messaggi in segreteria per e-mail",
         "settings.notice.voicemail_sms": "dei messaggi in segreteria per SMS",
+        "settings.notice.away": "quando non sono collegato al CTI (chat o pannello)",
+        "settings.notice.no_email": "(non è configurato un tuo indirizzo e-mail)",
+        "settings.notice.no_sms": "(non è configurato un tuo numero di cellulare)",
+        "settings.error.no_email": "Gli avvisi per e-mail richiedono il tuo indirizzo e-mail, "
+        "che non è configurato: chiedi all'amministratore di aggiungerlo. Non è stato salvato "
+        "nulla.",
+        "settings.error.no_mobile": "Gli avvisi per SMS richiedono il tuo numero di cellulare, "
+        "che non è configurato: chiedi all'amministratore di aggiungerlo. Non è stato salvato "
+        "nulla.",
         "settings.error.extension": "{extension} non è uno dei tuoi telefoni.",
         "settings.error.url": "Il link deve iniziare con http:// o https://, non avere spazi "
         "ed essere lungo al massimo {maximum} caratteri.",

@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def notice_endpoints(user: UserConfig) -> dict[str, bool]:
+    """Which notice channels (F13) can reach the user: an e-mail address, a mobile number."""
+    return {"email": bool(user.email), "sms": bool(user.mobile)}
+
+
 class SettingsService(ServiceBase):
     """Read and save a user's settings (F23–F28); forwards are the phone plugin's to write."""
 
@@ -53,6 +58,7 @@ class SettingsService(ServiceBase):
             out[key] = default if value is None else value
         if out["default_extension"] not in user.extensions:
             out["default_extension"] = user.default_extension
+        out["notice_endpoints"] = notice_endpoints(user)
         out["forwards"] = {kind: self.forward_choice(user, kind) for kind in ("busy", "noanswer")}
         agents = await self.user_agents()
         out["phones"] = [self.phone_info(ext, agents) for ext in user.extensions]
@@ -130,6 +136,12 @@ class SettingsService(ServiceBase):
         if any(n not in NOTICES for n in notices):
             raise BadArgument("error.bad_choice", value=clip(str(notices), 40),
                               choices="|".join(NOTICES))
+        reach = notice_endpoints(user)
+        for notice in notices:
+            channel = notice.rpartition("_")[2]
+            if not reach[channel]:
+                missing = "no_email" if channel == "email" else "no_mobile"
+                raise BadArgument(f"settings.error.{missing}")
         chosen["notices"] = sorted(set(notices))
         timeout_text = str(data.get("noanswer_timeout", DEFAULTS["noanswer_timeout"])).strip()
         if not timeout_text.isdigit() or not 1 <= int(timeout_text) <= MAX_RING_SECONDS:

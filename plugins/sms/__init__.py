@@ -148,7 +148,10 @@ plugin = Plugin(
         Setting("max_digits", int, 15, "longest number accepted", minimum=3, maximum=15),
         Setting("max_parts", int, 6, "longest SMS, in parts", minimum=1, maximum=20),
         Setting("history_limit", int, 20, "SMS listed by sms history", minimum=1, maximum=500),
-        Setting("per_hour", int, 60, "SMS one user may send in an hour (0: no limit)", minimum=0),
+        Setting("per_hour", int, 20, "SMS one user may send in any hour (0: no limit)", minimum=0),
+        Setting(
+            "per_day", int, 100, "SMS one user may send in any 24 hours (0: no limit)", minimum=0
+        ),
         Setting(
             "webhook_secret",
             str,

@@ -25,7 +25,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "characters); at most {maximum} are allowed.",
         "sms.error.not_allowed": "You are not allowed to send SMS.",
         "sms.error.no_gateway": "No SMS gateway is configured.",
-        "sms.error.slow_down": "You have sent {maximum} SMS in the last hour: wait a little.",
+        "sms.error.slow_down": "You have sent {count} SMS in the last hour, the most allowed "
+        "({maximum}): nothing was sent. You may send another at {at} (in {wait} min).",
+        "sms.error.daily_cap": "You have sent {count} SMS in the last 24 hours, the most "
+        "allowed ({maximum}): nothing was sent. You may send another at {at} (in {wait} min).",
         "sms.history.none": "You have sent and received no SMS.",
         "sms.history.title": "Your SMS, newest first:",
         "sms.history.out": "#{id} {at} → {number} [{status}] {text}",
@@ -65,7 +68,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{encoding}); il massimo è {maximum}.",
         "sms.error.not_allowed": "Non hai il permesso di inviare SMS.",
         "sms.error.no_gateway": "Nessun gateway SMS configurato.",
-        "sms.error.slow_down": "Hai inviato {maximum} SMS nell'ultima ora: aspetta un po'.",
+        "sms.error.slow_down": "Hai inviato {count} SMS nell'ultima ora, il massimo "
+        "consentito ({maximum}): non è stato inviato nulla. Potrai inviarne un altro alle {at} "
+        "(tra {wait} min).",
+        "sms.error.daily_cap": "Hai inviato {count} SMS nelle ultime 24 ore, il massimo "
+        "consentito ({maximum}): non è stato inviato nulla. Potrai inviarne un altro alle {at} "
+        "(tra {wait} min).",
         "sms.history.none": "Non hai inviato né ricevuto SMS.",
         "sms.history.title": "I tuoi SMS, dal più recente:",
         "sms.history.out": "#{id} {at} → {number} [{status}] {text}",

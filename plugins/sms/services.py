@@ -2,13 +2,18 @@
 
 Every SMS is written to the history before the gateway is asked, so that one
 chat message (one stanza id) is handed to the gateway once, whatever happens.
+A user may hand ``per_hour`` SMS to the gateway in any hour and ``per_day`` in any
+24 hours, counted from the history (a restart forgets nothing); one the gateway
+could not be reached for does not count.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -78,7 +83,9 @@ class SmsService:
         self.max_parts = int(s.get("max_parts", 6))
         self.timeout = float(s.get("timeout", 10.0))
         self.history_limit = int(s.get("history_limit", 20))
-        self.per_hour = int(s.get("per_hour", 60))
+        self.per_hour = int(s.get("per_hour", 20))
+        self.per_day = int(s.get("per_day", 100))
+        self._locks: dict[str, asyncio.Lock] = {}
         self.secret = str(s.get("webhook_secret", ""))
         self.sender = str(s.get("sender", ""))
         self.numbers = self._receiving_numbers(s.get("numbers") or {})
@@ -182,21 +189,22 @@ class SmsService:
         if self.gateway is None:
             raise ServiceError("sms.error.no_gateway")
         store = self.store
-        now = self._now()
         own = self.own_number(user)
-        if self.per_hour and await store.sent_since(user.name, now - 3600) >= self.per_hour:
-            raise ServiceError("sms.error.slow_down", maximum=self.per_hour)
-        row = await store.add(
-            user=user.name,
-            direction="out",
-            number=to,
-            own_number=own,
-            text=body,
-            parts=parts.parts,
-            status="sending",
-            at=now,
-            origin_id=origin_id,
-        )
+        # One user's SMS one at a time while counted and written: no burst slips past.
+        async with self._locks.setdefault(user.name, asyncio.Lock()):
+            now = self._now()
+            await self._check_rate(user, now)
+            row = await store.add(
+                user=user.name,
+                direction="out",
+                number=to,
+                own_number=own,
+                text=body,
+                parts=parts.parts,
+                status="sending",
+                at=now,
+                origin_id=origin_id,
+            )
         if row is not None:
             self._changed(user.name)
         if row is None:
@@ -328,6 +336,26 @@ class SmsService:
 
     # -- helpers --------------------------------------------------------------------------
 
+    async def _check_rate(self, user: UserConfig, now: float) -> None:
+        """ServiceError (nothing sent) when the user reached ``per_hour`` or ``per_day``."""
+        for limit, window, key in (
+            (self.per_hour, 3600.0, "sms.error.slow_down"),
+            (self.per_day, 86400.0, "sms.error.daily_cap"),
+        ):
+            if not limit:
+                continue
+            times = await self.store.sent_times(user.name, now - window, limit)
+            if len(times) < limit:
+                continue
+            again = min(times) + window  # when the oldest of them leaves the window
+            raise ServiceError(
+                key,
+                count=len(times),
+                maximum=limit,
+                at=_clock(again, now),
+                wait=max(1, math.ceil((again - now) / 60)),
+            )
+
     def _now(self) -> float:
         return float(self.ctx.clock())
 
@@ -340,3 +368,11 @@ class SmsService:
 
 
 _ENCODING = {"gsm7": "GSM-7", "ucs2": "UCS-2"}
+
+
+def _clock(moment: float, now: float) -> str:
+    """A moment as the user reads it: the time of day, with the date when not today."""
+    then = time.localtime(moment)
+    if then[:3] == time.localtime(now)[:3]:
+        return time.strftime("%H:%M", then)
+    return time.strftime("%d/%m %H:%M", then)

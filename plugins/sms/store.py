@@ -117,6 +117,17 @@ class SmsStore:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    async def sent_times(self, user: str, since: float, limit: int) -> list[float]:
+        """When the user's newest ``limit`` SMS since then were handed to the gateway; an SMS
+        the gateway could not be reached for (nothing went out) is not counted."""
+        async with self.db.execute(
+            "SELECT created FROM sms WHERE user = ? AND direction = 'out' AND created > ? "
+            "AND NOT (status = 'failed' AND reason = 'unreachable') "
+            "ORDER BY created DESC LIMIT ?",
+            (user, since, limit),
+        ) as cursor:
+            return [float(row[0]) async for row in cursor]
+
     async def count(self) -> int:
         async with self.db.execute("SELECT COUNT(*) FROM sms") as cursor:
             row = await cursor.fetchone()
