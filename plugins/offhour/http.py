@@ -9,6 +9,7 @@ from quart import request, send_file
 
 from ctibot.plugin import BadArgument, NotFound, PbxUnavailable
 
+from .live import TOPIC, OffhourLive, announcement_json, rule_json
 from .services import ACTIONS, MODES, OffhourService
 
 PERMISSION = "offhour"
@@ -38,36 +39,11 @@ def _public(form: Any) -> bool:
     return str(form.get("public", "")).lower() in ("1", "on", "true", "yes")
 
 
-def _rule_json(view: Any) -> dict[str, Any]:
-    rule = view.rule
-    return {
-        "did": view.route.did,
-        "label": view.route.label,
-        "generic": view.route.generic,
-        "active": view.active,
-        "mode": rule.mode,
-        "start": rule.start,
-        "end": rule.end,
-        "timezone": rule.timezone,
-        "action": rule.action,
-        "target": rule.target,
-        "announcement": rule.announcement,
-    }
-
-
-def _announcement_json(found: Any, user: Any) -> dict[str, Any]:
-    return {
-        "id": found.id,
-        "author": found.author,
-        "description": found.description,
-        "public": found.public,
-        "state": found.state,
-        "mine": found.author == user.name,
-    }
-
-
 def routes(web: Any, service: OffhourService) -> None:
-    """Add the off-hour page, its actions and its JSON API to the web panel."""
+    """Add the off-hour page, its actions, its JSON API and its live topic to the web panel."""
+    live = OffhourLive(web, service)
+    # Only users with the page's permission subscribe; each gets their own view.
+    web.live(TOPIC, snapshot=live.view, permission=PERMISSION)
 
     @web.page(
         "/offhour",
@@ -148,7 +124,10 @@ def routes(web: Any, service: OffhourService) -> None:
         path = service.audio_file(found)
         if path is None:
             raise NotFound("offhour.error.no_such_announcement", id=found.id)
-        return await send_file(path, mimetype="audio/wav", conditional=True)
+        try:
+            return await send_file(path, mimetype="audio/wav", conditional=True)
+        except FileNotFoundError:  # deleted between the look and the answer
+            raise NotFound("offhour.error.no_such_announcement", id=found.id) from None
 
     @web.api("/api/offhour/announcements", methods=("POST",), permission=PERMISSION)
     async def api_upload(req: Any) -> dict[str, Any]:
@@ -163,7 +142,7 @@ def routes(web: Any, service: OffhourService) -> None:
             req.form.get("description", ""),
             _public(req.form),
         )
-        return _announcement_json(found, req.user)
+        return announcement_json(found, req.user)
 
     @web.api(
         "/api/offhour/announcements/record",
@@ -175,7 +154,7 @@ def routes(web: Any, service: OffhourService) -> None:
         """Record an announcement by phone: the user's phone rings into ``Record``."""
         data: AnnouncementIn = req.json
         found = await service.record_by_phone(req.user, data.description, data.public)
-        return _announcement_json(found, req.user)
+        return announcement_json(found, req.user)
 
     @web.api(
         "/api/offhour/announcements/<number>",
@@ -187,7 +166,7 @@ def routes(web: Any, service: OffhourService) -> None:
         """Change an announcement's description or visibility (its author only)."""
         data: AnnouncementIn = req.json
         found = await service.update_announcement(req.user, number, data.description, data.public)
-        return _announcement_json(found, req.user)
+        return announcement_json(found, req.user)
 
     @web.api("/api/offhour/announcements/<number>", methods=("DELETE",), permission=PERMISSION)
     async def api_delete(req: Any, number: str) -> dict[str, Any]:
@@ -198,9 +177,9 @@ def routes(web: Any, service: OffhourService) -> None:
     @web.api("/api/offhour", methods=("GET",), permission=PERMISSION)
     async def api_overview(req: Any) -> dict[str, Any]:
         return {
-            "routes": [_rule_json(v) for v in await service.overview(req.user)],
+            "routes": [rule_json(v) for v in await service.overview(req.user)],
             "announcements": [
-                _announcement_json(a, req.user) for a in await service.announcements(req.user)
+                announcement_json(a, req.user) for a in await service.announcements(req.user)
             ],
         }
 
@@ -220,4 +199,4 @@ def routes(web: Any, service: OffhourService) -> None:
             announcement=data.announcement,
         )
         view = next(v for v in await service.overview(req.user) if v.route.did == did)
-        return _rule_json(view)
+        return rule_json(view)

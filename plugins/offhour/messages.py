@@ -25,6 +25,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "offhour.error.no_converter": "sox is not installed: uploads cannot be converted.",
         "offhour.error.in_use": "The announcement is in use on {routes}.",
         "offhour.error.no_file": "Choose a file to upload.",
+        "offhour.error.sounds_unwritable": "The announcements' folder cannot be written right "
+        "now (read-only?). Nothing was changed.",
         "offhour.web.menu": "Off-hour",
         "offhour.web.title": "Off-hour service",
         "offhour.web.routes": "Inbound routes",
@@ -93,6 +95,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "convertire.",
         "offhour.error.in_use": "L'annuncio è in uso su {routes}.",
         "offhour.error.no_file": "Scegli un file da caricare.",
+        "offhour.error.sounds_unwritable": "Non posso scrivere nella cartella degli annunci in "
+        "questo momento (sola lettura?). Non è cambiato nulla.",
         "offhour.web.menu": "Fuori orario",
         "offhour.web.title": "Servizio notte",
         "offhour.web.routes": "Rotte in ingresso",

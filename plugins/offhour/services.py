@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from ctibot.plugin import (
     PermissionDenied,
     PluginContext,
     ServiceBase,
+    ServiceError,
     UserConfig,
     actions,
     clip,
@@ -49,6 +51,14 @@ _ID_RE = re.compile(r"[0-9]{1,12}")
 _LOCAL_TIME = "%Y-%m-%dT%H:%M"
 #: Seconds a recording by phone may take beyond its maximum (ringing, answering) to appear.
 RECORD_GRACE = 120
+
+
+class SoundsUnwritable(ServiceError):
+    """The announcements' folder cannot be written (read-only, a file in the way): nothing
+    was stored or deleted. The web answers 503."""
+
+    key = "offhour.error.sounds_unwritable"
+    http_status = 503
 
 
 def valid_did(value: object) -> bool:
@@ -157,6 +167,19 @@ class OffhourService(ServiceBase):
         self.published: int = 0  # how many times every rule was written (tests, logs)
         # One writer at a time: a resync's republication never overwrites a newer rule.
         self._lock = asyncio.Lock()
+        #: Told of every change (the web panel's live page): rules' DIDs, announcements.
+        self.on_change: Callable[..., Awaitable[None]] | None = None
+
+    async def changed(
+        self, dids: tuple[str, ...] = (), announcements: tuple[Announcement, ...] = ()
+    ) -> None:
+        """Tell the live page (when there is one); its failure never undoes the change."""
+        if self.on_change is None:
+            return
+        try:
+            await self.on_change(dids=dids, announcements=announcements)
+        except Exception:
+            self.ctx.log.exception("off-hour: the live page was not updated")
 
     @property
     def db(self) -> Any:
@@ -315,6 +338,7 @@ class OffhourService(ServiceBase):
         )
         await self.db.commit()
         self.ctx.log.info("off-hour rule of %s set by %s: %s", rule.did, rule.updated_by, rule.mode)
+        await self.changed(dids=(rule.did,))
         await self.publish(rule)
 
     def astdb_values(self, rule: Rule) -> dict[str, str]:
@@ -390,6 +414,11 @@ class OffhourService(ServiceBase):
         """The user's own announcements and everyone's public ones, newest first."""
         self._require_any(user)
         await self._keep_recorded()
+        return await self.visible(user)
+
+    async def visible(self, user: UserConfig) -> list[Announcement]:
+        """The announcements the user may see, as stored now (newest first)."""
+        self._require_any(user)
         return await self._select(
             "(author = ? OR (public AND state = 'ready')) ORDER BY id DESC", (user.name,)
         )
@@ -456,6 +485,11 @@ class OffhourService(ServiceBase):
             await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (number,))
             await self.db.commit()
             raise BadArgument(exc.key, **exc.params) from None
+        except OSError as exc:  # the sounds folder: read-only, full, a file in its place
+            await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (number,))
+            await self.db.commit()
+            self.ctx.log.warning("off-hour announcement not stored: %s", exc)
+            raise SoundsUnwritable() from None
         except BaseException:
             await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (number,))
             await self.db.commit()
@@ -464,7 +498,9 @@ class OffhourService(ServiceBase):
             "UPDATE offhour_announcements SET state = 'ready' WHERE id = ?", (number,)
         )
         await self.db.commit()
-        return Announcement(number, user.name, description, bool(public), created)
+        found = Announcement(number, user.name, description, bool(public), created)
+        await self.changed(announcements=(found,))
+        return found
 
     async def record_by_phone(
         self, user: UserConfig, description: str, public: bool = False
@@ -498,6 +534,7 @@ class OffhourService(ServiceBase):
             await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (number,))
             await self.db.commit()
             raise
+        await self.changed(announcements=(found,))
         return found
 
     async def _keep_recorded(self) -> None:
@@ -507,6 +544,7 @@ class OffhourService(ServiceBase):
             "DELETE FROM offhour_announcements WHERE state = 'converting' AND created < ?",
             (self.now() - 600,),
         )
+        changed: list[Announcement] = []
         for found in await self._select("state = 'recording'", ()):
             length = audio.duration(self.file_of(found))
             if length is not None and length > 0:
@@ -514,6 +552,7 @@ class OffhourService(ServiceBase):
                     "UPDATE offhour_announcements SET state = 'ready' WHERE id = ?", (found.id,)
                 )
                 await self.db.commit()
+                changed.append(found)
             elif self.now() - found.created > self.max_seconds + RECORD_GRACE:
                 # Never answered, or hung up before saying anything: nothing to keep.
                 await self.db.execute(
@@ -521,6 +560,9 @@ class OffhourService(ServiceBase):
                     (found.id,),
                 )
                 await self.db.commit()
+                changed.append(found)
+        if changed:
+            await self.changed(announcements=tuple(changed))
 
     async def update_announcement(
         self, user: UserConfig, number: str | int, description: str, public: bool
@@ -533,7 +575,11 @@ class OffhourService(ServiceBase):
             (description, int(bool(public)), found.id),
         )
         await self.db.commit()
-        return Announcement(found.id, found.author, description, bool(public), found.created)
+        updated = Announcement(
+            found.id, found.author, description, bool(public), found.created, found.state
+        )
+        await self.changed(announcements=(found, updated))  # public before or now: everyone
+        return updated
 
     async def delete_announcement(self, user: UserConfig, number: str | int) -> Announcement:
         """Throw away an announcement (the author only; not while a rule uses it)."""
@@ -544,10 +590,15 @@ class OffhourService(ServiceBase):
             used = [row[0] for row in await cursor.fetchall()]
         if used:
             raise BadArgument("offhour.error.in_use", routes=", ".join(used))
+        # The file first: when the folder is read-only the announcement stays, whole.
+        try:
+            self.file_of(found).unlink(missing_ok=True)
+        except OSError as exc:
+            self.ctx.log.warning("off-hour announcement %s not deleted: %s", found.id, exc)
+            raise SoundsUnwritable() from None
         await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (found.id,))
         await self.db.commit()
-        with contextlib.suppress(FileNotFoundError):
-            self.file_of(found).unlink()
+        await self.changed(announcements=(found,))
         return found
 
     async def _select(self, where: str, params: tuple[Any, ...]) -> list[Announcement]:

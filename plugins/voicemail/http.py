@@ -6,7 +6,9 @@ from typing import Any
 
 from quart import send_file
 
-from .services import VoicemailService
+from ctibot.plugin import NotFound
+
+from .services import SpoolUnreadable, VoicemailService
 
 MENU = {"en": "Voicemail", "it": "Segreteria"}
 PAGE = "voicemail/index.html"
@@ -15,14 +17,21 @@ PAGE = "voicemail/index.html"
 async def _audio(
     service: VoicemailService, req: Any, box: str, folder: str, msg: str, attachment: bool
 ) -> Any:
-    path, mimetype = await service.playable(req.user, box, folder, msg)
-    response = await send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=attachment,
-        attachment_filename=f"voicemail-{box}-{folder}-{msg}.wav" if attachment else None,
-        conditional=True,  # Range requests: the audio element seeks
-    )
+    try:
+        path, mimetype = await service.playable(req.user, box, folder, msg)
+        with path.open("rb"):  # readable now (send_file opens it only once answering)
+            pass
+        response = await send_file(
+            path,
+            mimetype=mimetype,
+            as_attachment=attachment,
+            attachment_filename=f"voicemail-{box}-{folder}-{msg}.wav" if attachment else None,
+            conditional=True,  # Range requests: the audio element seeks
+        )
+    except FileNotFoundError:  # gone between the look and the answer (deleted, heard)
+        raise NotFound("voicemail.error.no_message") from None
+    except (PermissionError, IsADirectoryError):
+        raise SpoolUnreadable() from None
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

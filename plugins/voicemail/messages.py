@@ -6,6 +6,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "voicemail.error.no_box": "You have no voicemail box “{box}”.",
         "voicemail.error.bad_message": "That is not a voicemail message.",
         "voicemail.error.no_message": "That message is not there (any more).",
+        "voicemail.error.spool_unwritable": "The voicemail folder cannot be changed right now "
+        "(read-only?). Nothing was changed.",
+        "voicemail.error.spool_unreadable": "That message cannot be read right now "
+        "(the voicemail folder's permissions).",
         "voicemail.chat.new": "New voicemail from {caller} in box {box} ({duration} s). "
         "Listen: {url}",
         "voicemail.web.menu": "Voicemail",
@@ -31,6 +35,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "voicemail.error.no_box": "Non hai la casella vocale “{box}”.",
         "voicemail.error.bad_message": "Questo non è un messaggio della segreteria.",
         "voicemail.error.no_message": "Quel messaggio non c’è (più).",
+        "voicemail.error.spool_unwritable": "Non posso modificare la cartella della segreteria "
+        "in questo momento (sola lettura?). Non è cambiato nulla.",
+        "voicemail.error.spool_unreadable": "Quel messaggio non si può leggere in questo momento "
+        "(permessi della cartella della segreteria).",
         "voicemail.chat.new": "Nuovo messaggio in segreteria da {caller} nella casella {box} "
         "({duration} s). Ascolta: {url}",
         "voicemail.web.menu": "Segreteria",

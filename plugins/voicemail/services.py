@@ -18,6 +18,7 @@ from ctibot.plugin import (
     PbxRefused,
     PbxUnavailable,
     ServiceBase,
+    ServiceError,
     UserConfig,
     clean_name,
     clip,
@@ -37,8 +38,42 @@ AUDIO = (("wav", "audio/wav"),)
 CONVERTED = ("WAV", "gsm")
 #: Longest a conversion may take (seconds).
 SOX_TIMEOUT = 30.0
+#: Where a deleted message's files go first (Asterisk's own scratch folder of the box).
+SCRATCH = "tmp"
 _CALLERID = re.compile(r'^\s*(?:"(?P<quoted>.*)"|(?P<name>[^"<]*?))\s*<(?P<number>[^<>]*)>\s*$')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class SpoolUnwritable(ServiceError):
+    """The spool could not be changed (read-only, a file where a folder should be…):
+    nothing was changed. The web answers 503."""
+
+    key = "voicemail.error.spool_unwritable"
+    http_status = 503
+
+
+class SpoolUnreadable(ServiceError):
+    """A message's file is there but cannot be read (permissions). The web answers 503."""
+
+    key = "voicemail.error.spool_unreadable"
+    http_status = 503
+
+
+def move_all(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (source, target); when one fails, the ones done go back and it raises
+    SpoolUnwritable (a vanished source: NotFound) — all or nothing."""
+    done: list[tuple[Path, Path]] = []
+    try:
+        for source, target in moves:
+            source.rename(target)
+            done.append((source, target))
+    except OSError as exc:
+        for source, target in reversed(done):
+            with contextlib.suppress(OSError):
+                target.rename(source)
+        if isinstance(exc, FileNotFoundError) and not moves[len(done)][0].exists():
+            raise NotFound("voicemail.error.no_message") from None
+        raise SpoolUnwritable() from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,12 +340,34 @@ class VoicemailService(ServiceBase):
     # -- changing -----------------------------------------------------------------
 
     async def delete(self, user: UserConfig, box: str, folder: str, msg: str) -> VoicemailEntry:
-        """Remove a message's files, then ask the PBX to re-read the box (MWI)."""
+        """Remove a message's files, then ask the PBX to re-read the box (MWI).
+
+        The files first move to the box's scratch folder together (all or nothing: a
+        read-only spool changes nothing and says so), then go."""
         entry = self.message(user, box, folder, msg)
         stem = self._message_stem(user, box, folder, msg)
-        for path in stem.parent.glob(stem.name + ".*"):
-            if path.parent == stem.parent and path.stem == stem.name and path.is_file():
-                path.unlink(missing_ok=True)
+        files = [
+            p
+            for p in stem.parent.glob(stem.name + ".*")
+            if p.parent == stem.parent and p.stem == stem.name and p.is_file()
+        ]
+        scratch = stem.parent.parent / SCRATCH
+        try:
+            scratch.mkdir(exist_ok=True)
+        except OSError:
+            raise SpoolUnwritable() from None
+        tag = f"ctibot-deleted-{folder}-{msg}-{time.time_ns()}"
+        # The .txt first: once it is gone the PBX no longer counts the message.
+        files.sort(key=lambda p: p.suffix != ".txt")
+        moves = [(p, scratch / f"{tag}{p.suffix}") for p in files]
+        if not moves:
+            raise NotFound("voicemail.error.no_message")
+        move_all(moves)
+        for _, target in moves:
+            try:
+                target.unlink(missing_ok=True)
+            except OSError as exc:  # out of the box already: the PBX no longer sees it
+                self.ctx.log.warning("voicemail: %s not removed: %s", target.name, exc)
         await self.refresh(box)
         self.publish_user(user)
         return entry
@@ -321,12 +378,17 @@ class VoicemailService(ServiceBase):
         if not stem.with_suffix(".txt").is_file():
             return None
         old = stem.parent.parent / "Old"
-        old.mkdir(exist_ok=True)
+        try:
+            old.mkdir(exist_ok=True)
+        except OSError:
+            raise SpoolUnwritable() from None
+        if not old.is_dir():
+            raise SpoolUnwritable()
         used = [int(p.stem[3:]) for p in old.glob("msg[0-9][0-9][0-9][0-9].txt")]
         target = old / f"msg{(max(used) + 1) if used else 0:04d}"
         files = [p for p in stem.parent.glob(stem.name + ".*") if p.stem == stem.name]
-        for path in sorted(files, key=lambda p: p.suffix == ".txt"):  # the .txt last
-            path.rename(target.with_suffix(path.suffix))
+        files.sort(key=lambda p: p.suffix == ".txt")  # the .txt last: then it counts as Old
+        move_all([(p, target.with_suffix(p.suffix)) for p in files])
         await self.refresh(box)
         self.publish_user(user)
         return self._entry(box, "Old", target.with_suffix(".txt"))
