@@ -98,6 +98,7 @@ class PostitWeb:
         data = (await self.overview(user)).model_dump()
         for row in (*data["postits"], *data["sent"]):
             row["when"] = _when(row["created"])
+            row["read_when"] = _when(row["read"]) if row["read"] is not None else ""
         return data
 
     def changed(self, *names: str) -> None:

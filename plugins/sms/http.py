@@ -169,9 +169,7 @@ def page_routes(web: Any, service: SmsService) -> None:
     @web.action("/sms/send", permission=PERMISSION)
     async def send(req: Any) -> Any:
         sent = await service.send(req.user, req.form.get("number", ""), req.form.get("text", ""))
-        return req.back(
-            req.t("sms.web.sent", number=sent.record.number, parts=sent.segments.parts)
-        )
+        return req.back(req.t("sms.web.sent", number=sent.record.number, parts=sent.segments.parts))
 
     @web.api("/api/sms", methods=("GET",), permission=PERMISSION, response=HistoryOut)
     async def api_history(req: Any) -> HistoryOut:

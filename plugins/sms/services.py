@@ -148,7 +148,7 @@ class SmsService:
 
     def text(self, raw: str) -> tuple[str, Segments]:
         """The text as it will be sent (control characters removed) and its parts."""
-        text = _CONTROL.sub("", raw.replace("\r\n", "\n")).strip()
+        text = _clean(raw).strip()
         if not text:
             raise BadArgument("sms.error.empty")
         found = segments(text)
@@ -296,7 +296,7 @@ class SmsService:
         ours = self.number(to)
         if not isinstance(text, str) or len(text) > MAX_INBOUND:
             raise BadArgument("error.bad_argument")
-        body = _CONTROL.sub("", text.replace("\r\n", "\n"))
+        body = _clean(text)
         owner_name = self.numbers.get(ours)
         owner = self.ctx.config.user_by_name(owner_name) if owner_name else None
         if owner is None:
@@ -368,6 +368,13 @@ class SmsService:
 
 
 _ENCODING = {"gsm7": "GSM-7", "ucs2": "UCS-2"}
+
+
+def _clean(text: str) -> str:
+    """Line ends as newlines, control characters (C0 but tab and newline, DEL, C1) removed:
+    the same rule as post-its', whether the text came from chat, the page, the API or the
+    webhook."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _clock(moment: float, now: float) -> str:

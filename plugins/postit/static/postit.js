@@ -31,7 +31,9 @@
     state.title = p.unread ? d.tUnread : d.tRead;
     meta.append(state, el("span", "pi-who", sent ? p.recipient_name : p.author_name),
       el("time", "pi-when", p.when));
-    if (sent) meta.appendChild(el("span", "pi-status", p.unread ? d.tNotRead : d.tReadBy));
+    if (sent) {
+      meta.appendChild(el("span", "pi-status", p.unread ? d.tNotRead : d.tReadBy + " " + p.read_when));
+    }
     li.appendChild(meta);
     li.appendChild(el("p", "pi-text", p.text));
     const actions = el("div", "pi-actions");
