@@ -73,3 +73,16 @@ async def test_the_board_shows_a_caller_in_voicemail_as_leaving_a_message(board:
     assert translate("board.web.call.voicemail", "en") == "leaving a message"
     assert translate("board.web.call.voicemail", "it") == "lascia un messaggio"
     assert "call.voicemail" in SCRIPT_KEYS  # the page's script has its words
+
+
+async def test_the_call_box_names_the_box_a_caller_is_leaving_a_message_in(
+    office: Office,
+) -> None:
+    office.pbx.set_dnd("201", True)
+    office.pbx.call("202", "201")
+    await office.until(
+        lambda: any(c.state == "voicemail" for c in office.harness.state.calls.values())
+    )
+    (call,) = office.services.calls.my_calls(office.users["bob"])
+    assert (call["state"], call["label"]) == ("voicemail", "Alice Anders (201)")
+    assert translate("calls.web.voicemail", "en") == "in voicemail"

@@ -366,6 +366,9 @@ class CallsService(ServiceBase):
                 continue
             seen.add(call.id)
             party, name = self.other_party(user, call, ch)
+            if call.state == "voicemail" and (party is None or party in user.extensions):
+                # leaving a message: the box's owner is the other party (as status, presence)
+                party, name = call.voicemail, self.name_of_number(call.voicemail)
             since = call.answered_at or call.started_at
             out.append(
                 {
