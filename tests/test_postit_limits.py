@@ -131,6 +131,20 @@ async def test_chat_and_virtual_jids_obey_through_prosody(chat_office: Office) -
     assert refused.startswith("⚠ You have left 2 post-its in the last 10 minutes")
     assert "you may leave another at" in refused
     assert "you may leave another at" in await alice.ask("postit bob fourth")
+    # The ad-hoc form says the same.
+    adhoc = alice.client.plugin["xep_0050"]
+    started = await adhoc.send_command(COMPONENT, "postit")
+    submit = alice.client.plugin["xep_0004"].make_form(ftype="submit")
+    submit.add_field(var="to", value="bob")
+    submit.add_field(var="text", ftype="text-multi", value="fifth")
+    done = await adhoc.send_command(
+        COMPONENT,
+        "postit",
+        sessionid=started["command"]["sessionid"],
+        action="complete",
+        payload=submit,
+    )
+    assert "you may leave another at" in done["command"]["notes"][0][1]
     await until(lambda: len([m for m in bob.messages if m["body"]]) >= 2)
     await bob.ask("postits")  # a round trip: anything else for bob came before its answer
     notes = [m["body"] for m in bob.messages if m["from"].bare == f"alice@{COMPONENT}"]

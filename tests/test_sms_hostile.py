@@ -25,6 +25,9 @@ async def test_the_webhook_takes_10000_characters_and_refuses_one_more(web) -> N
     answer = await client.post(URL, json={**sms, "text": "y" * MAX_INBOUND}, headers=auth)
     assert answer.status_code == 200 and await service.store.count() == 1
     assert MAX_INBOUND == 10_000
+    # A body far beyond that is cut off by the shell (1 MiB) before anything reads it.
+    answer = await client.post(URL, json={**sms, "text": "y" * 2_000_000}, headers=auth)
+    assert answer.status_code == 413 and await service.store.count() == 1
 
 
 async def test_control_characters_are_removed_from_an_inbound_sms(web) -> None:  # noqa: F811
