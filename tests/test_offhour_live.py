@@ -20,6 +20,7 @@ from ctibot.config import PluginsConfig, UserConfig
 from ctibot.demo.server import DemoPbx
 from ctibot.http.auth import UsersFile
 
+from harness import until
 from web_fixtures import (
     PROFILES,
     SCALE,
@@ -121,6 +122,12 @@ class Watcher:
 async def watch(office: WebOffice, client: httpx.AsyncClient, name: str) -> Watcher:
     ws = await WsClient.connect(office.url, client.cookies)
     await ws.send_json({"subscribe": ["offhour", "test.marker"]})
+    # Subscribed (the hub handles a socket's subscriptions in order: offhour first).
+    await wait_for(
+        lambda: any(
+            c.user.name == name and "test.marker" in c.topics for c in office.web.hub.clients
+        )
+    )
     return Watcher(ws, name)
 
 
@@ -321,3 +328,34 @@ async def test_two_browsers_a_change_in_one_shows_in_the_other(
     await carol.locator("tr.oh-none").wait_for(timeout=10_000)
     assert await carol.locator("tr.oh-announcement").count() == 0
     assert bob.outside == [] and carol.outside == []
+
+
+async def test_a_recording_by_phone_shows_ready_when_the_phone_hangs_up(
+    office: WebOffice,
+) -> None:
+    office.web.live("test.marker")
+    bob = await login(office, "bob")
+    watcher = await watch(office, bob, "bob")
+    try:
+        await watcher.until_marker(office)  # the snapshot
+        done = await bob.post(
+            "/api/offhour/announcements/record",
+            json={"description": "Christmas", "public": False},
+            headers=await headers(bob),
+        )
+        assert done.status_code == 200, done.text
+        (change,) = await watcher.until_marker(office)
+        assert [(a["description"], a["state"]) for a in change["data"]["announcements"]] == [
+            ("Christmas", "recording")
+        ]
+        # Bob's phone (the demo's 202) answers into Record; he hangs up: the page is told.
+        await until(lambda: any(ch.app == "Record" for ch in office.pbx.channels_of("202")), 10)
+        office.pbx.hangup("202")
+        while True:
+            (change,) = await watcher.ws.messages(timeout=10)
+            states = [a["state"] for a in change["data"]["announcements"]]
+            if states != ["recording"]:
+                break
+        assert states == ["ready"]
+    finally:
+        await watcher.ws.close()

@@ -1,8 +1,8 @@
-"""Bus consumers: after every (re)connection and resync, the rules go to the AstDB again."""
+"""Bus consumers: the rules to the AstDB after each resync; a call end may finish a recording."""
 
 from __future__ import annotations
 
-from ctibot.plugin import PbxResynced
+from ctibot.plugin import CallEnded, PbxResynced
 
 from .services import OffhourService
 
@@ -12,4 +12,10 @@ async def resynced(service: OffhourService, event: PbxResynced) -> None:
     await service.publish_all()
 
 
-HANDLERS = {PbxResynced: resynced}
+async def call_ended(service: OffhourService, event: CallEnded) -> None:
+    """A recording by phone ends with its call: the live page sees it ready."""
+    if service.recording:
+        await service.call_ended()
+
+
+HANDLERS = {PbxResynced: resynced, CallEnded: call_ended}

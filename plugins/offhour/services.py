@@ -169,6 +169,8 @@ class OffhourService(ServiceBase):
         self._lock = asyncio.Lock()
         #: Told of every change (the web panel's live page): rules' DIDs, announcements.
         self.on_change: Callable[..., Awaitable[None]] | None = None
+        #: Recordings by phone started by this ctibot and not kept yet (a call's end looks).
+        self.recording: set[int] = set()
 
     async def changed(
         self, dids: tuple[str, ...] = (), announcements: tuple[Announcement, ...] = ()
@@ -534,8 +536,20 @@ class OffhourService(ServiceBase):
             await self.db.execute("DELETE FROM offhour_announcements WHERE id = ?", (number,))
             await self.db.commit()
             raise
+        self.recording.add(number)
         await self.changed(announcements=(found,))
         return found
+
+    async def call_ended(self, tries: int = 20, pause: float = 0.25) -> None:
+        """A call ended: a recording by phone may be written now (the PBX writes the file
+        as the phone hangs up; it is looked for a few times)."""
+        for _ in range(tries):
+            if not self.recording:
+                return
+            await self._keep_recorded()
+            if not self.recording:
+                return
+            await asyncio.sleep(pause)
 
     async def _keep_recorded(self) -> None:
         """Recordings by phone whose file the PBX has written become ready."""
@@ -545,7 +559,9 @@ class OffhourService(ServiceBase):
             (self.now() - 600,),
         )
         changed: list[Announcement] = []
-        for found in await self._select("state = 'recording'", ()):
+        pending = await self._select("state = 'recording'", ())
+        self.recording &= {found.id for found in pending}
+        for found in pending:
             length = audio.duration(self.file_of(found))
             if length is not None and length > 0:
                 await self.db.execute(
@@ -553,6 +569,7 @@ class OffhourService(ServiceBase):
                 )
                 await self.db.commit()
                 changed.append(found)
+                self.recording.discard(found.id)
             elif self.now() - found.created > self.max_seconds + RECORD_GRACE:
                 # Never answered, or hung up before saying anything: nothing to keep.
                 await self.db.execute(
@@ -561,6 +578,7 @@ class OffhourService(ServiceBase):
                 )
                 await self.db.commit()
                 changed.append(found)
+                self.recording.discard(found.id)
         if changed:
             await self.changed(announcements=tuple(changed))
 
