@@ -103,8 +103,8 @@ async def test_send_through_the_page_and_see_the_history(office: WebOffice, gate
     for raw in ("<script>alert(", "<img src=x"):
         assert raw not in page.text
     assert page.text.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
-    assert 'sms-row sms-out sms-st-sent' in page.text
-    assert 'sms-row sms-in sms-st-' in page.text
+    assert "sms-row sms-out sms-st-sent" in page.text
+    assert "sms-row sms-in sms-st-" in page.text
     # Another user's history is not Bob's.
     carol = await office.logged_in("admin")
     assert "+393471234567" not in (await carol.get("/sms")).text
@@ -113,8 +113,9 @@ async def test_send_through_the_page_and_see_the_history(office: WebOffice, gate
 async def test_a_failed_send_says_why_and_is_kept_as_failed(office: WebOffice, gateway) -> None:
     gateway.behaviour = ("answer", 500, b"boom")
     bob = await office.logged_in("user")
-    resp = await post_form(bob, "/sms/send", {"number": "+393471234567", "text": "hi"},
-                           follow_redirects=True)
+    resp = await post_form(
+        bob, "/sms/send", {"number": "+393471234567", "text": "hi"}, follow_redirects=True
+    )
     assert "500" in flash_error(resp.text)
     assert "sms-st-failed" in resp.text
     history = (await bob.get("/api/sms")).json()["sms"]
@@ -160,8 +161,9 @@ async def test_csrf_login_and_permission_are_required(tmp_path: Path, gateway) -
         page = await bob.get("/")
         assert 'href="/sms"' not in page.text
         token = {"X-CSRF-Token": csrf_of(page.text)}
-        resp = await bob.post("/api/sms", json={"number": "+393471234567", "text": "hi"},
-                              headers=token)
+        resp = await bob.post(
+            "/api/sms", json={"number": "+393471234567", "text": "hi"}, headers=token
+        )
         assert resp.status_code == 403
         assert await count(office) == 0 and gateway.requests == []
 
@@ -169,8 +171,9 @@ async def test_csrf_login_and_permission_are_required(tmp_path: Path, gateway) -
 async def test_the_api_sends_and_lists(office: WebOffice, gateway) -> None:
     carol = await office.logged_in("admin")
     token = {"X-CSRF-Token": csrf_of((await carol.get("/sms")).text)}
-    resp = await carol.post("/api/sms", json={"number": "+393471234567", "text": "è " * 100},
-                            headers=token)
+    resp = await carol.post(
+        "/api/sms", json={"number": "+393471234567", "text": "è " * 100}, headers=token
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["sms"]["status"] == "sent" and body["parts"] == 2 and body["encoding"] == "gsm7"
