@@ -108,15 +108,6 @@ class SmsStore:
         """The user's SMS, sent and received, newest first."""
         return await self._select("user = ? ORDER BY id DESC LIMIT ?", (user, limit))
 
-    async def sent_since(self, user: str, since: float) -> int:
-        """How many SMS the user handed to the gateway since then (whatever became of them)."""
-        async with self.db.execute(
-            "SELECT COUNT(*) FROM sms WHERE user = ? AND direction = 'out' AND created >= ?",
-            (user, since),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     async def sent_times(self, user: str, since: float, limit: int) -> list[float]:
         """When the user's newest ``limit`` SMS since then were handed to the gateway; an SMS
         the gateway could not be reached for (nothing went out) is not counted."""
