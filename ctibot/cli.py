@@ -26,6 +26,8 @@ def setup_logging(verbose: bool = False) -> None:
     # panoramisk logs whole actions (a Login carries the secret) at debug level.
     logging.getLogger("panoramisk").setLevel(logging.WARNING)
     logging.getLogger("slixmpp").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its values at debug level (a phone's web password).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def _print_json(data: object) -> None:

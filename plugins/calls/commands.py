@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ctibot.plugin import Arg, Command, Context, FormField, Lines, Reply, Result, label
 
+from .services import placed_lines
+
 _DESTINATION = Arg(
     "destination",
     required=True,
@@ -33,22 +35,8 @@ class Call(Command):
 
     async def run(self, ctx: Context, destination: str) -> Result:
         placed = await ctx.service.call(ctx.user, destination)
-        if placed.name:
-            reply = Reply.of(
-                "call.placed_user",
-                name=placed.name,
-                destination=placed.destination,
-                extension=placed.extension,
-            )
-        else:
-            reply = Reply.of(
-                "call.placed", destination=placed.destination, extension=placed.extension
-            )
-        if placed.dnd is None:
-            return reply
-        # Said at once: the PBX's DND rule answers the call, not the colleague.
-        who = label(placed.name, placed.destination)
-        return Lines((reply, Reply.of(f"call.dnd_{placed.dnd}", who=who)))
+        lines = [Reply.of(key, **params) for key, params in placed_lines(placed)]
+        return lines[0] if len(lines) == 1 else Lines(tuple(lines))
 
 
 class Hangup(Command):

@@ -16,24 +16,15 @@ from ctibot.plugin import (
     label,
 )
 
-from .services import CallsService
+from .services import CallsService, placed_lines, with_default
+
+__all__ = ["routes", "with_default"]
 
 TOPIC = "calls.me"
 #: The user's settings the call box uses (kept by the settings plugin in the core store).
 URL_KEY = "settings.url"
-DEFAULT_EXTENSION_KEY = "settings.default_extension"
 COALESCE = 0.1
 RECORD = ("start", "pause", "resume", "stop")
-
-
-def with_default(user: Any, chosen: Any) -> Any:
-    """The user with ``chosen`` (one of their phones) first: the phone that rings first."""
-    if not isinstance(chosen, str) or chosen not in user.extensions or chosen == user.extensions[0]:
-        return user
-    from dataclasses import replace
-
-    rest = tuple(e for e in user.extensions if e != chosen)
-    return replace(user, extensions=(chosen, *rest))
 
 
 def subscribers(web: Any, topic: str) -> set[str]:
@@ -91,11 +82,9 @@ class CallsLive:
 def routes(web: Any, service: CallsService) -> None:
     """The top bar's dial box and call box, their actions and API, the live topic."""
     live = CallsLive(web, service)
-    store = service.ctx.store
 
     async def me(req: Any) -> Any:
-        chosen = await store.get_setting(req.user.name, DEFAULT_EXTENSION_KEY) if store else None
-        return with_default(req.user, chosen)
+        return await service.caller(req.user)
 
     def field(req: Any, name: str) -> str:
         data = req.json if isinstance(req.json, dict) else req.form
@@ -106,13 +95,7 @@ def routes(web: Any, service: CallsService) -> None:
     async def dial(req: Any) -> Any:
         placed = await service.call(await me(req), field(req, "destination"))
         live.changed()
-        if placed.name:
-            text = req.t("call.placed_user", name=placed.name, destination=placed.destination,
-                         extension=placed.extension)
-        else:
-            text = req.t("call.placed", destination=placed.destination,
-                         extension=placed.extension)
-        return req.back(text)
+        return req.back(" ".join(req.t(key, **params) for key, params in placed_lines(placed)))
 
     @web.action("/calls/hangup", permission="hangup")
     async def hangup(req: Any) -> Any:

@@ -44,6 +44,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "call.dnd_voicemail": "{who} is on do not disturb: the PBX sends the call to their "
         "voicemail.",
         "call.dnd_busy": "{who} is on do not disturb: the PBX answers busy.",
+        "call.dialing": "Calling {destination}: your phone {extension} dials it now.",
+        "call.dialing_user": "Calling {name} ({destination}): your phone {extension} dials it "
+        "now.",
+        "calls.auto.no_credentials": "(Automatic click-to-call needs your phone's web user "
+        "and password in My settings: your phone rings first.)",
+        "calls.auto.unsupported": "(Automatic click-to-call needs a Yealink or Snom phone; "
+        "{extension} is a {phone}: it rings first.)",
+        "calls.auto.unknown_phone": "(The PBX does not say which phone {extension} is; "
+        "automatic click-to-call needs a Yealink or Snom phone: it rings first.)",
+        "calls.auto.no_address": "(The PBX does not say where phone {extension} is on the "
+        "network: it rings first.)",
+        "calls.auto.bad_digits": "A phone dials only digits, * and #, not “{destination}”.",
+        "calls.phone.credentials": "Your phone {extension} refused the web user and password "
+        "of My settings: nothing was dialled. Use those of the phone's own web page.",
+        "calls.phone.forbidden": "Your phone {extension} does not take orders from ctibot: add "
+        "ctibot's address to its trusted list (Yealink: Features › Remote Control › Action URI "
+        "Allow IP List). Nothing was dialled.",
+        "calls.phone.unreachable": "ctibot cannot reach your phone {extension} over the "
+        "network: nothing was dialled.",
+        "calls.phone.timeout": "Your phone {extension} did not answer in time: look at it "
+        "before trying again (it may be dialling).",
+        "calls.phone.answer": "Your phone {extension} answered HTTP {status}: nothing was "
+        "dialled.",
         "hangup.done": "Hung up your call with {party}.",
         "transfer.done": "{party} is being transferred to {destination}.",
         "park.done": "Parked on {slot}; “pickup {slot}” takes it back.",
@@ -110,6 +133,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "call.dnd_voicemail": "{who} ha il non disturbare: il centralino passa la chiamata alla "
         "sua segreteria.",
         "call.dnd_busy": "{who} ha il non disturbare: il centralino risponde occupato.",
+        "call.dialing": "Chiamo {destination}: il tuo telefono {extension} compone ora.",
+        "call.dialing_user": "Chiamo {name} ({destination}): il tuo telefono {extension} "
+        "compone ora.",
+        "calls.auto.no_credentials": "(Il click-to-call automatico richiede utente e password "
+        "web del telefono in Impostazioni: prima squilla il tuo telefono.)",
+        "calls.auto.unsupported": "(Il click-to-call automatico richiede un telefono Yealink o "
+        "Snom; {extension} è un {phone}: prima squilla.)",
+        "calls.auto.unknown_phone": "(Il centralino non dice che telefono sia {extension}; il "
+        "click-to-call automatico richiede un Yealink o uno Snom: prima squilla.)",
+        "calls.auto.no_address": "(Il centralino non dice dove si trovi in rete il telefono "
+        "{extension}: prima squilla.)",
+        "calls.auto.bad_digits": "Un telefono compone solo cifre, * e #, non “{destination}”.",
+        "calls.phone.credentials": "Il tuo telefono {extension} ha rifiutato utente e password "
+        "web delle Impostazioni: non è stato composto nulla. Usa quelli dell'interfaccia web "
+        "del telefono.",
+        "calls.phone.forbidden": "Il tuo telefono {extension} non accetta comandi da ctibot: "
+        "aggiungi l'indirizzo di ctibot all'elenco fidato (Yealink: Features › Remote Control "
+        "› Action URI Allow IP List). Non è stato composto nulla.",
+        "calls.phone.unreachable": "ctibot non raggiunge in rete il tuo telefono {extension}: "
+        "non è stato composto nulla.",
+        "calls.phone.timeout": "Il tuo telefono {extension} non ha risposto in tempo: "
+        "controllalo prima di riprovare (potrebbe stare componendo).",
+        "calls.phone.answer": "Il tuo telefono {extension} ha risposto HTTP {status}: non è "
+        "stato composto nulla.",
         "hangup.done": "Chiusa la chiamata con {party}.",
         "transfer.done": "{party} viene trasferito a {destination}.",
         "park.done": "Parcheggiata su {slot}; “riprendi {slot}” la riprende.",

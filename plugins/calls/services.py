@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ctibot.plugin import (
     AmiValueError,
@@ -15,6 +17,7 @@ from ctibot.plugin import (
     NotFound,
     NothingToDo,
     PbxRefused,
+    PbxUnavailable,
     PluginContext,
     ServiceBase,
     UserConfig,
@@ -25,12 +28,53 @@ from ctibot.plugin import (
 from ctibot.plugin import actions as act
 from ctibot.plugin import validate as v
 
+from . import deskphone
+from .deskphone import DeskPhone, PhoneError
+
 #: A plugin (phonebook…) turns a name into a number, or says it does not know it.
 ContactLookup = Callable[[UserConfig, str], Awaitable[str | None]]
 
 RECORD_ACTIONS = ("start", "pause", "resume", "stop")
 SPY_PERMISSIONS = {"listen": "spy", "whisper": "intrude", "barge": "intrude"}
 _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_.+-]")
+#: The user's settings this plugin acts on (kept by the settings plugin in the core store).
+MODE_KEY = "settings.click_to_call"
+DEFAULT_EXTENSION_KEY = "settings.default_extension"
+PHONE_USER_KEY = "settings.phone_user"
+PHONE_PASSWORD_KEY = "settings.phone_password"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed(CallPlaced):
+    """A click-to-call placed: ``via`` "pbx" (the phone rings first: Originate) or "phone"
+    (the desk phone dialled by itself); ``note``: why automatic mode was not used, as a
+    message key and its parameters."""
+
+    via: str = "pbx"
+    note: tuple[str, dict[str, str]] | None = None
+
+
+def placed_lines(placed: CallPlaced, *, dnd: bool = True) -> list[tuple[str, dict[str, str]]]:
+    """What to tell the user of a call placed: (message key, parameters) per line."""
+    via = getattr(placed, "via", "pbx")
+    key = "call.dialing" if via == "phone" else "call.placed"
+    params = {"destination": placed.destination, "extension": placed.extension}
+    lines = [(key + "_user", {**params, "name": placed.name}) if placed.name else (key, params)]
+    note = getattr(placed, "note", None)
+    if note is not None:
+        lines.append(note)
+    if dnd and placed.dnd is not None:
+        # Said at once: the PBX's DND rule answers the call, not the colleague.
+        lines.append((f"call.dnd_{placed.dnd}", {"who": label(placed.name, placed.destination)}))
+    return lines
+
+
+def with_default(user: Any, chosen: Any) -> Any:
+    """The user with ``chosen`` (one of their phones) first: the phone that rings first."""
+    if not isinstance(chosen, str) or chosen not in user.extensions or chosen == user.extensions[0]:
+        return user
+    rest = tuple(e for e in user.extensions if e != chosen)
+    return replace(user, extensions=(chosen, *rest))
 
 
 class CallsService(ServiceBase):
@@ -45,6 +89,14 @@ class CallsService(ServiceBase):
         super().__init__(ctx)
         self.contact_lookups: list[ContactLookup] = []
         self.park_confirm = float(ctx.settings.get("park_confirm", type(self).park_confirm))
+        settings = ctx.settings
+        self.echo_test = str(settings.get("echo_test", "*43"))
+        self.phone_scheme = str(settings.get("phone_scheme", "http"))
+        self.phone_port = int(settings.get("phone_port", 0))
+        self.phone_urls: dict[str, str] = dict(settings.get("phone_urls", {}))
+        self.phone_timeout = float(settings.get("phone_timeout", 4.0))
+        self.phone_tls_verify = bool(settings.get("phone_tls_verify", False))
+        self.yealink_path = str(settings.get("yealink_path", "servlet"))
 
     def add_contact_lookup(self, lookup: ContactLookup) -> None:
         """Let a plugin (phonebook…) resolve names for ``call`` and ``transfer`` (after users)."""
@@ -95,13 +147,29 @@ class CallsService(ServiceBase):
             return None
         return "voicemail" if extension in self.state.mailboxes else "busy"
 
-    async def call(self, user: UserConfig, destination: str) -> CallPlaced:
-        """Ring the user's default phone, then dial ``destination`` (click-to-call)."""
+    async def call(self, user: UserConfig, destination: str) -> Placed:
+        """Click-to-call from the user's default phone: in automatic mode a Yealink or Snom
+        phone dials by itself; otherwise (and as a fallback, with a note) it rings first,
+        then ``destination`` is dialled (Originate)."""
         self.require(user, "call")
         self.require_pbx()
+        user = await self.caller(user)
         exten, name = await self.resolve_destination(user, destination)
         if exten in user.extensions:
             raise BadArgument("error.call_self")
+        note = None
+        if await self._setting(user, MODE_KEY) == "automatic":
+            try:
+                phone, username, password = await self.automatic(user)
+            except BadArgument as why:
+                note = (why.key, {k: str(p) for k, p in why.params.items()})
+            else:
+                digits = self.build(v.dial_number, exten, "destination")
+                await self.order(phone, digits, username, password)
+                self.remember_dialing(user, exten)
+                return Placed(
+                    user.default_extension, exten, name, self.dnd_rule(exten), via="phone"
+                )
         action = self.build(
             act.originate_call,
             self.device(user),
@@ -112,12 +180,122 @@ class CallsService(ServiceBase):
         )
         await self.send(action)
         self.remember_dialing(user, exten)
-        return CallPlaced(
+        return Placed(
             extension=user.default_extension,
             destination=exten,
             name=name,
             dnd=self.dnd_rule(exten),
+            note=note,
         )
+
+    # -- automatic click-to-call: the desk phone dials (F27) -------------------------------
+
+    async def _setting(self, user: UserConfig, key: str) -> Any:
+        store = self.ctx.store
+        return None if store is None else await store.get_setting(user.name, key)
+
+    async def caller(self, user: UserConfig) -> UserConfig:
+        """The user with the default extension of their settings first."""
+        return with_default(user, await self._setting(user, DEFAULT_EXTENSION_KEY))
+
+    async def contacts(self) -> dict[str, tuple[str, str]]:
+        """Endpoint -> (User-Agent, contact URI) of the registered phones (PJSIPShowContacts)."""
+        try:
+            items = await self.send(act.pjsip_show_contacts())
+        except (PbxUnavailable, PbxRefused):
+            return {}
+        found: dict[str, tuple[str, str]] = {}
+        for item in items if isinstance(items, list) else []:
+            if item.get("Event") != "ContactList":
+                continue
+            endpoint = str(item.get("Endpoint") or item.get("Aor") or "")
+            agent = str(item.get("UserAgent") or "").strip()
+            if endpoint and agent and endpoint not in found:
+                found[endpoint] = (agent, str(item.get("Uri") or ""))
+        return found
+
+    async def desk_phone(
+        self, extension: str, contacts: dict[str, tuple[str, str]] | None = None
+    ) -> DeskPhone:
+        """``extension``'s phone when it can dial on request; BadArgument says why not."""
+        device = self.layout.device_of(extension)
+        endpoint = device.split("/", 1)[1] if device.startswith("PJSIP/") else extension
+        if contacts is None:
+            contacts = await self.contacts()
+        agent, uri = contacts.get(endpoint, ("", ""))
+        brand = deskphone.brand_of(agent)
+        if brand is None:
+            phone = clip(agent, 40) if agent else ""
+            if not phone:
+                raise BadArgument("calls.auto.unknown_phone", extension=extension)
+            raise BadArgument("calls.auto.unsupported", extension=extension, phone=phone)
+        base = self.phone_urls.get(extension)
+        if base is None:
+            host = deskphone.host_of_contact(uri)
+            if host is None:
+                raise BadArgument("calls.auto.no_address", extension=extension)
+            base = deskphone.base_url(host, self.phone_scheme, self.phone_port)
+        return DeskPhone(extension, brand, base, clip(agent, 60))
+
+    async def automatic(self, user: UserConfig) -> tuple[DeskPhone, str, str]:
+        """The user's default phone and its web credentials, when it can dial on request."""
+        username = await self._setting(user, PHONE_USER_KEY)
+        password = await self._setting(user, PHONE_PASSWORD_KEY)
+        if not isinstance(username, str) or not username or not isinstance(password, str):
+            raise BadArgument("calls.auto.no_credentials", extension=user.default_extension)
+        return await self.desk_phone(user.default_extension), username, password
+
+    async def order(self, phone: DeskPhone, digits: str, username: str, password: str) -> None:
+        """The phone dials ``digits``, or a clear error says why it did not (never retried)."""
+        if not deskphone.DIGITS.fullmatch(digits):
+            raise BadArgument("calls.auto.bad_digits", destination=clip(digits))
+        try:
+            await phone.dial(
+                digits,
+                username,
+                password,
+                timeout=self.phone_timeout,
+                verify=self.phone_tls_verify,
+                yealink_path=self.yealink_path,
+            )
+        except PhoneError as refused:
+            self.ctx.log.info("phone %s did not dial: %s", phone.extension, refused.kind)
+            params = {"extension": phone.extension}
+            if refused.kind in ("unreachable", "timeout"):
+                raise PbxUnavailable(f"calls.phone.{refused.kind}", **params) from None
+            if refused.kind == "answer":
+                params["status"] = str(refused.status)
+            raise PbxRefused(f"calls.phone.{refused.kind}", **params) from None
+        self.ctx.log.info("phone %s (%s) dials %s by itself", phone.extension, phone.brand, digits)
+
+    async def test_echo(
+        self, user: UserConfig, username: str | None = None, password: str | None = None
+    ) -> dict[str, str]:
+        """The user's default phone dials the echo test with these web credentials (or the
+        saved ones): proves the phone takes orders from ctibot."""
+        self.require(user, "call")
+        self.require_pbx()
+        user = await self.caller(user)
+        if username is None:
+            saved = await self._setting(user, PHONE_USER_KEY)
+            username = saved if isinstance(saved, str) else ""
+        if password is None:
+            saved = await self._setting(user, PHONE_PASSWORD_KEY)
+            password = saved if isinstance(saved, str) else ""
+        phone = await self.desk_phone(user.default_extension)
+        await self.order(phone, self.echo_test, username, password)
+        return {"extension": phone.extension, "brand": phone.brand, "echo_test": self.echo_test}
+
+    async def automatic_phones(self, user: UserConfig) -> dict[str, str]:
+        """Which of the user's phones can dial on request: extension -> brand."""
+        found: dict[str, str] = {}
+        contacts = await self.contacts() if getattr(self.ami, "connected", False) else {}
+        for extension in user.extensions:
+            try:
+                found[extension] = (await self.desk_phone(extension, contacts)).brand
+            except BadArgument:
+                continue
+        return found
 
     async def hangup(self, user: UserConfig) -> CallAction:
         """Hang up the user's side of their current call."""

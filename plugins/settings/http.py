@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctibot.plugin import LANGUAGES
+from ctibot.plugin import LANGUAGES, BaseModel, Field
 
 from .services import CLICK_MODES, FORWARD_CHOICES, LOOKUP_FIELDS, NOTICES, SettingsService
+
+
+class EchoIn(BaseModel):
+    """The phone's web login to try (empty: the saved one; an empty password: the saved one)."""
+
+    phone_user: str = Field("", description="the user of the phone's own web page")
+    phone_password: str = Field(
+        "", description="its password (never stored by this call, never returned)"
+    )
+
+
+class EchoOut(BaseModel):
+    """The phone took the order: it is calling the echo test."""
+
+    ok: bool
+    extension: str
+    brand: str
+    echo_test: str
+    message: str
+
 
 PAGE = "settings/index.html"
 MENU = {"en": "My settings", "it": "Impostazioni"}
@@ -47,5 +67,28 @@ def routes(web: Any, service: SettingsService) -> None:
 
     @web.api("/api/settings", methods=("GET",), permission="my_settings")
     async def api_settings(req: Any) -> dict[str, Any]:
-        """My settings."""
+        """My settings (the phone's web password is never returned: only whether it is set)."""
         return await service.get(req.user)
+
+    def echo_text(req: Any, done: dict[str, str]) -> str:
+        return req.t("settings.echo_ok", extension=done["extension"], echo_test=done["echo_test"])
+
+    @web.action("/settings/test-echo", permission="my_settings")
+    async def settings_test_echo(req: Any) -> Any:
+        data = req.json if isinstance(req.json, dict) else req.form
+        done = await service.test_echo(req.user, data)
+        return req.back(echo_text(req, done))
+
+    @web.api(
+        "/api/settings/test-echo",
+        methods=("POST",),
+        permission="my_settings",
+        request=EchoIn,
+        response=EchoOut,
+    )
+    async def api_test_echo(req: Any) -> EchoOut:
+        """My default phone dials the echo test with these web credentials (none given: the
+        saved ones): proves automatic click-to-call works."""
+        data: EchoIn = req.json
+        done = await service.test_echo(req.user, data.model_dump())
+        return EchoOut(ok=True, message=echo_text(req, done), **done)

@@ -35,7 +35,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "call's data (URL-encoded). Only http:// and https:// links.",
         "settings.click_to_call": "Click-to-call",
         "settings.click.manual": "manual: my phone rings, I pick it up, then the call goes out",
-        "settings.click.automatic": "automatic: my phone answers by itself (when it supports it)",
+        "settings.click.automatic": "automatic: my phone dials by itself, without ringing "
+        "first (Yealink, Snom)",
         "settings.notices": "Notify me",
         "settings.notice.postit_email": "of post-its by e-mail",
         "settings.notice.postit_sms": "of post-its by SMS",
@@ -53,6 +54,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "and be at most {maximum} characters long.",
         "settings.error.timeout": "The ringing time is a number of seconds from 1 to {maximum}.",
         "settings.error.number": "Which number should the calls go to?",
+        "settings.automatic_needs": "Automatic mode needs a Yealink or Snom phone that the PBX "
+        "can name (none of yours is).",
+        "settings.phone_user": "Phone web user",
+        "settings.phone_password": "password",
+        "settings.password_kept": "saved (leave empty to keep it)",
+        "settings.test_echo": "Test echo",
+        "settings.phone_login_hint": "Automatic mode logs in to your phone with the user and "
+        "password of the phone's own web page; Test echo makes it call the echo test. The phone "
+        "must trust ctibot's address (Yealink: Action URI Allow IP List, "
+        "TrustedActionURIServerList); the first time it may ask you to accept. Empty the user "
+        "to forget both.",
+        "settings.echo_ok": "Your phone {extension} took the order: it is calling the echo test "
+        "({echo_test}) now.",
+        "settings.error.automatic": "Automatic click-to-call needs a Yealink or Snom phone the "
+        "PBX can reach: {extension} is not one.",
+        "settings.error.automatic_off": "Automatic click-to-call is not available here (the "
+        "calls plugin is off).",
+        "settings.error.phone_user": "The phone's web user is at most {maximum} characters, "
+        "without “:”.",
+        "settings.error.phone_password": "The phone's web password is at most {maximum} "
+        "printable characters.",
     },
     "it": {
         "settings.title": "Le mie impostazioni",
@@ -89,7 +111,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "settings.click_to_call": "Click-to-call",
         "settings.click.manual": "manuale: il mio telefono squilla, rispondo, poi parte la "
         "chiamata",
-        "settings.click.automatic": "automatico: il mio telefono risponde da solo (se lo permette)",
+        "settings.click.automatic": "automatico: il mio telefono compone da solo, senza "
+        "squillare prima (Yealink, Snom)",
         "settings.notices": "Avvisami",
         "settings.notice.postit_email": "dei post-it per e-mail",
         "settings.notice.postit_sms": "dei post-it per SMS",
@@ -109,5 +132,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ed essere lungo al massimo {maximum} caratteri.",
         "settings.error.timeout": "Il tempo di squillo è un numero di secondi da 1 a {maximum}.",
         "settings.error.number": "A quale numero vanno inoltrate le chiamate?",
+        "settings.automatic_needs": "La modalità automatica richiede un telefono Yealink o Snom "
+        "riconosciuto dal centralino (nessuno dei tuoi lo è).",
+        "settings.phone_user": "Utente web del telefono",
+        "settings.phone_password": "password",
+        "settings.password_kept": "salvata (lascia vuoto per tenerla)",
+        "settings.test_echo": "Test echo",
+        "settings.phone_login_hint": "La modalità automatica accede al telefono con utente e "
+        "password della sua interfaccia web; Test echo gli fa chiamare il test dell'eco. Il "
+        "telefono deve fidarsi dell'indirizzo di ctibot (Yealink: Action URI Allow IP List, "
+        "TrustedActionURIServerList); la prima volta può chiederti di accettare. Svuota l'utente "
+        "per dimenticare entrambi.",
+        "settings.echo_ok": "Il tuo telefono {extension} ha accettato il comando: sta chiamando "
+        "il test dell'eco ({echo_test}).",
+        "settings.error.automatic": "Il click-to-call automatico richiede un telefono Yealink o "
+        "Snom raggiungibile dal centralino: {extension} non lo è.",
+        "settings.error.automatic_off": "Il click-to-call automatico qui non è disponibile (il "
+        "plugin calls è spento).",
+        "settings.error.phone_user": "L'utente web del telefono ha al massimo {maximum} "
+        "caratteri, senza “:”.",
+        "settings.error.phone_password": "La password web del telefono ha al massimo {maximum} "
+        "caratteri stampabili.",
     },
 }

@@ -34,7 +34,12 @@ DEFAULTS: dict[str, Any] = {
     "click_to_call": "manual",
     "notices": [],
     "noanswer_timeout": 20,
+    "phone_user": "",
 }
+#: The phone's web password: stored for the calls plugin, never shown, returned nor logged.
+PASSWORD_KEY = PREFIX + "phone_password"
+MAX_PHONE_LOGIN = 64
+MAX_PHONE_PASSWORD = 128
 
 
 def notice_endpoints(user: UserConfig) -> dict[str, bool]:
@@ -49,6 +54,13 @@ class SettingsService(ServiceBase):
         super().__init__(ctx)
         self.phone = ctx.services.get("phone")
 
+    @property
+    def calls(self) -> Any:
+        """The calls plugin's service when it runs (automatic click-to-call, test echo)."""
+        plugins = getattr(self.ctx.services, "plugins", None)
+        everyone = getattr(plugins, "services", None) or self.ctx.services
+        return everyone.get("calls")
+
     async def get(self, user: UserConfig) -> dict[str, Any]:
         """The user's settings, defaults filled in, and what the PBX says of forwards/phones."""
         self.require(user, "my_settings")
@@ -62,6 +74,12 @@ class SettingsService(ServiceBase):
         out["forwards"] = {kind: self.forward_choice(user, kind) for kind in ("busy", "noanswer")}
         agents = await self.user_agents()
         out["phones"] = [self.phone_info(ext, agents) for ext in user.extensions]
+        out["phone_password_set"] = isinstance(
+            await self.ctx.store.get_setting(user.name, PASSWORD_KEY), str
+        )
+        automatic = await self.calls.automatic_phones(user) if self.calls is not None else {}
+        for phone in out["phones"]:
+            phone["automatic"] = phone["extension"] in automatic
         return out
 
     async def user_agents(self) -> dict[str, str]:
@@ -130,7 +148,13 @@ class SettingsService(ServiceBase):
             raise BadArgument(
                 "error.bad_choice", value=clip(mode, 20), choices="|".join(CLICK_MODES)
             )
+        if mode == "automatic":
+            await self.check_automatic(user, ext)
         chosen["click_to_call"] = mode
+        password: str | None = None
+        if "phone_user" in data:
+            login, password = self.phone_login(data)
+            chosen["phone_user"] = login
         notices = data.get("notices", [])
         notices = [notices] if isinstance(notices, str) else list(notices or [])
         if any(n not in NOTICES for n in notices):
@@ -165,7 +189,51 @@ class SettingsService(ServiceBase):
             forwards[kind] = value
         for key, value in chosen.items():
             await self.ctx.store.set_setting(user.name, PREFIX + key, value)
+        if chosen.get("phone_user") == "":
+            await self.ctx.store.set_setting(user.name, PASSWORD_KEY, None)  # forgotten
+        elif password:
+            await self.ctx.store.set_setting(user.name, PASSWORD_KEY, password)
         for kind, value in forwards.items():
             timeout = chosen["noanswer_timeout"] if kind == "noanswer" and value != "off" else None
             await self.phone.set_forward(user, kind, value, timeout)
         return chosen
+
+    # -- automatic click-to-call (F27) ----------------------------------------------------
+
+    @staticmethod
+    def phone_login(data: Mapping[str, Any]) -> tuple[str, str | None]:
+        """The phone's web user and the new password (None: keep the stored one)."""
+        login = str(data.get("phone_user") or "").strip()
+        password = data.get("phone_password")
+        password = password if isinstance(password, str) and password else None
+        if len(login) > MAX_PHONE_LOGIN or any(not c.isprintable() or c == ":" for c in login):
+            raise BadArgument("settings.error.phone_user", maximum=MAX_PHONE_LOGIN)
+        if password is not None and (
+            len(password) > MAX_PHONE_PASSWORD or any(not c.isprintable() for c in password)
+        ):
+            raise BadArgument("settings.error.phone_password", maximum=MAX_PHONE_PASSWORD)
+        return login, password
+
+    async def check_automatic(self, user: UserConfig, extension: str) -> None:
+        """Automatic mode only for a phone that dials on request (already chosen: kept)."""
+        store = self.ctx.store
+        if await store.get_setting(user.name, PREFIX + "click_to_call") == "automatic":
+            stored = await store.get_setting(user.name, PREFIX + "default_extension")
+            if (stored if stored in user.extensions else user.default_extension) == extension:
+                return
+        if self.calls is None:
+            raise BadArgument("settings.error.automatic_off")
+        if extension not in await self.calls.automatic_phones(user):
+            raise BadArgument("settings.error.automatic", extension=extension)
+
+    async def test_echo(self, user: UserConfig, data: Mapping[str, Any]) -> dict[str, str]:
+        """The user's default phone dials the echo test with the credentials given (an empty
+        password: the stored one; no user given: the stored user and password)."""
+        self.require(user, "my_settings")
+        if self.calls is None:
+            raise BadArgument("settings.error.automatic_off")
+        username: str | None = None
+        password: str | None = None
+        if str(data.get("phone_user") or "").strip():
+            username, password = self.phone_login(data)
+        return await self.calls.test_echo(user, username, password)
