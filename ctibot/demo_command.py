@@ -25,12 +25,16 @@ from ctibot.demo.config import office_config
 from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
+from ctibot.sandbox.deskphones import DeskPhones
 
 DEMO_SECRET = "demo-secret"
 SOFTPHONE = "PJSIP/91208"
 DEFAULT_AMI_PORT = 5038
 #: How long a person's phone rings in the demo before it answers by itself (seconds).
 PEOPLE_ANSWER_AFTER = 4.0
+#: The people's desk phones (by turns) and their web login: automatic click-to-call works.
+DESK_PHONES = ("Yealink SIP-T54W 96.86.0.100", "snom D785 10.1.159.12")
+PHONE_LOGIN = ("admin", "admin")
 
 
 def config_toml(config: Config) -> str:
@@ -51,6 +55,10 @@ def config_toml(config: Config) -> str:
         lines += [f'secret_key = "{config.web.secret_key}"'] if config.web.secret_key else []
     if config.auth.users_file:
         lines += ["", "[auth]", f'users_file = "{config.auth.users_file}"']
+    phone_urls = config.plugins.table("calls").get("phone_urls")
+    if phone_urls:
+        urls = ", ".join(f'"{ext}" = "{url}"' for ext, url in phone_urls.items())
+        lines += ["", "[plugins.calls]", f"phone_urls = {{ {urls} }}"]
     spool = config.plugins.table("voicemail").get("spool")
     if spool:
         lines += ["", "[plugins.voicemail]", f'spool = "{spool}"']
@@ -360,9 +368,21 @@ def demo_office(extensions: int) -> Office:
     else:
         office = Office.generate(extensions, 2)
         office.add_traffic_phones(9001)
-    for user in office.people.values():
+    for n, user in enumerate(office.people.values()):
         user.phone.answer_after = PEOPLE_ANSWER_AFTER  # time to see the popup, and act
+        user.phone.user_agent = DESK_PHONES[n % len(DESK_PHONES)]
     return office
+
+
+def with_desk_phones(config: Config, phones: DeskPhones) -> Config:
+    """ctibot reaches the demo's desk phones at their stand-in (``[plugins.calls] phone_urls``)."""
+    from ctibot.config import PluginsConfig
+
+    plugins = config.plugins
+    calls = {**plugins.table("calls"), "phone_urls": phones.urls()}
+    return replace(
+        config, plugins=PluginsConfig(plugins.disabled, {**plugins.settings, "calls": calls})
+    )
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -399,6 +419,8 @@ async def _run_demo(
     if server is not None:
         config = with_xmpp(config, server)
     config = with_web(config, workdir, getattr(args, "web_port", None))
+    desk = await DeskPhones(pbx, username=PHONE_LOGIN[0], password=PHONE_LOGIN[1]).start()
+    config = with_desk_phones(config, desk)
     config_path.write_text(config_toml(config), encoding="utf-8")
     app = CtiApp(config)
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
@@ -439,6 +461,8 @@ ctibot demo is running.
   Calls on demand  type here, then Enter: "c alice" (a customer calls Alice), "i bob"
                    (a colleague's phone calls Bob), "c sales" (a customer calls a queue){chat_demo}
 {_web_help(app, config)}
+  Desk phones      Yealink and snom; web user "{PHONE_LOGIN[0]}", password "{PHONE_LOGIN[1]}"
+                   (My settings: automatic click-to-call, Test echo)
   Demo state       {workdir}  (--state-dir)
   ctibot config    {config_path}
   PBX state now    {ctibot_command()} snapshot --config {shlex.quote(str(config_path))}
@@ -458,6 +482,7 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
         await app.stop()
         if server is not None:
             await server.stop()
+        await desk.stop()
         await pbx.stop()
     return 0
 

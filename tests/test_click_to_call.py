@@ -5,7 +5,10 @@ test echo give clear answers; the phone's password never comes back."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from ctibot.cli import setup_logging
 from ctibot.commands import dispatch
 from ctibot.config import PluginsConfig
 from ctibot.demo.server import AmiSession
+from ctibot.plugins.calls.deskphone import brand_of, check_overrides, dial_url, host_of_contact
 from ctibot.sandbox.deskphones import DeskPhones, PhoneLogin
 
 from web_fixtures import Slapd, WebOffice, csrf_of, free_port, running_office, wait_for
@@ -310,3 +314,93 @@ async def test_permissions_my_settings_and_call_on_web_api_and_chat(
     assert phones.requests == [] and "originate" not in ami_seen
     anonymous = office.client()
     assert (await anonymous.post("/api/settings/test-echo", json={})).status_code == 401
+
+
+async def test_the_demo_phones_take_automatic_click_to_call(tmp_path: Path) -> None:
+    """`ctibot demo`: the printed phone login works; Alice's Yealink dials Bob by itself."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctibot", "demo", "--no-xmpp", "--no-traffic", "--ami-port", "0",
+        "--web-port", "0", "--duration", "60", "--state-dir", str(tmp_path),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    text = ""
+    try:
+        async with asyncio.timeout(30):
+            while "Ctrl-C stops" not in text:
+                line = await proc.stdout.readline()
+                assert line, text
+                text += line.decode()
+        url = re.search(r"Web panel +(http://127\.0\.0\.1:\d+)/", text)
+        login = re.search(r'Desk phones .*web user "(\w+)", password "(\w+)"', text)
+        assert url and login, text
+        async with httpx.AsyncClient(base_url=url.group(1), trust_env=False, timeout=10) as c:
+            page = await c.get("/login")
+            await c.post("/login", data={"name": "alice", "password": "alice-demo",
+                                         "csrf_token": csrf_of(page.text)})
+            headers = {"X-CSRF-Token": csrf_of((await c.get("/settings")).text)}
+            data = {"default_extension": "201", "click_to_call": "automatic",
+                    "phone_user": login.group(1), "phone_password": login.group(2)}
+            saved = await c.post("/settings", json=data, headers=headers)
+            assert saved.status_code == 200, saved.text
+            echo = await c.post("/api/settings/test-echo", json={}, headers=headers)
+            assert echo.status_code == 200, echo.text
+            dial = await c.post("/calls/dial", json={"destination": "bob"}, headers=headers)
+            assert dial.status_code == 200, dial.text
+            assert dial.json()["message"] == (
+                "Calling Bob Brown (202): your phone 201 dials it now."
+            )
+            async with asyncio.timeout(10):
+                while True:
+                    mine = (await c.get("/api/calls/mine")).json()["calls"]
+                    if any(call["party"] == "202" for call in mine):
+                        break
+                    await asyncio.sleep(0.05)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        await asyncio.wait_for(proc.wait(), 15)
+
+
+def test_the_phone_address_and_dial_url_let_nothing_through() -> None:
+    assert host_of_contact("sip:201@192.168.1.20:5062;transport=udp") == "192.168.1.20"
+    assert host_of_contact("sips:201@[fd00::5]:5061") == "[fd00::5]"
+    assert host_of_contact("sip:201@phone-201.office.lan") == "phone-201.office.lan"
+    for bad in ("sip:201@evil.com/../x", "sip:201@0.0.0.0:5060", "http://x", "",
+                "sip:201@a b", "sip:201@%2e%2e", "sip:201@[::]:5060"):
+        assert host_of_contact(bad) is None, bad
+    assert dial_url("http://10.0.0.9", "yealink", "0612#") == (
+        "http://10.0.0.9/servlet?key=number=0612%23"
+    )
+    assert dial_url("http://10.0.0.9/", "yealink", "*43", "cgi-bin") == (
+        "http://10.0.0.9/cgi-bin/ConfigManApp.com?key=number=*43"
+    )
+    assert dial_url("https://10.0.0.9:8443", "snom", "201") == (
+        "https://10.0.0.9:8443/command.htm?number=201"
+    )
+    for bad in ("202&key=OK", "202;ENTER", "", "+39", "1" * 33, "２０２"):
+        with pytest.raises(ValueError):
+            dial_url("http://10.0.0.9", "snom", bad)
+    with pytest.raises(ValueError):
+        dial_url("http://10.0.0.9", "fanvil", "201")
+    assert brand_of("Yealink SIP-T54W 96.86.0.100") == "yealink"
+    assert brand_of("snom D785 10.1.159.12") == "snom"
+    assert brand_of("Grandstream GXP2170 1.0.11.64") is None and brand_of(None) is None
+    assert check_overrides({"201": "http://127.0.0.1:8080/201"})
+    for bad in ("ftp://x", "http://x/?key=OK", "http://u:p@x", "http://x/ y", "http://", 5):
+        assert not check_overrides({"201": bad}), bad
+
+
+async def test_a_bad_phone_urls_table_is_refused_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "ctibot.toml"
+    path.write_text(
+        '[pbx]\nsecret = "x"\n\n[[users]]\nname = "alice"\nfullname = "Alice"\n'
+        'extensions = ["201"]\n\n[plugins.calls]\nphone_urls = { "201" = "ftp://x" }\n'
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctibot", "check-config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert "[plugins.calls].phone_urls" in out.decode(), out.decode()
