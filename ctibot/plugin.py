@@ -78,6 +78,7 @@ from ctibot.services.errors import (
     PbxUnavailable,
     PermissionDenied,
     ServiceError,
+    TooMany,
 )
 from ctibot.services.results import (
     CallAction,
@@ -545,6 +546,7 @@ __all__ = [
     "SettingError",
     "StatusReport",
     "Table",
+    "TooMany",
     "UserConfig",
     "UserPresence",
     "Values",

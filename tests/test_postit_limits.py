@@ -167,7 +167,7 @@ async def test_the_page_and_the_api_obey(tmp_path: Path) -> None:
         resp = await carol.post(
             "/api/postits", json={"to": "bob", "text": "two"}, headers={"X-CSRF-Token": token}
         )
-        assert resp.status_code == 400 and resp.json()["error"] == "postit.error.slow_down"
+        assert resp.status_code == 429 and resp.json()["error"] == "postit.error.slow_down"
         assert "you may leave another at" in resp.json()["message"]
         resp = await carol.post(
             "/postits/send",

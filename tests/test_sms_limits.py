@@ -193,7 +193,7 @@ async def test_the_page_and_the_api_obey(tmp_path: Path, gateway: FakeGateway) -
         assert resp.status_code == 200, resp.text
         data = {"number": "3331234567", "text": "due"}
         resp = await bob.post("/api/sms", json=data, headers={"X-CSRF-Token": token})
-        assert resp.status_code == 400 and resp.json()["error"] == "sms.error.slow_down"
+        assert resp.status_code == 429 and resp.json()["error"] == "sms.error.slow_down"
         assert "You may send another at" in resp.json()["message"]
         resp = await bob.post(
             "/sms/send",

@@ -50,3 +50,10 @@ class NothingToDo(ServiceError):
     """The action makes no sense in the current state (hang up without a call…)."""
 
     key = "error.nothing_to_do"
+
+
+class TooMany(ServiceError):
+    """The user reached a rate limit; the web and API answer 429 Too Many Requests."""
+
+    key = "error.too_many"
+    http_status = 429

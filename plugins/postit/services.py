@@ -24,7 +24,7 @@ from ctibot.plugin import (
     NotFound,
     PermissionDenied,
     PluginContext,
-    ServiceError,
+    TooMany,
     UserConfig,
     clip,
 )
@@ -303,7 +303,7 @@ class PostitService:
         if len(times) < self.per_window:
             return
         again = min(times) + self.window  # when the oldest of them leaves the window
-        raise ServiceError(
+        raise TooMany(
             "postit.error.slow_down",
             count=len(times),
             minutes=round(self.window / 60),

@@ -24,6 +24,7 @@ from ctibot.plugin import (
     PluginContext,
     ServiceError,
     SettingError,
+    TooMany,
     translate,
 )
 
@@ -348,7 +349,7 @@ class SmsService:
             if len(times) < limit:
                 continue
             again = min(times) + window  # when the oldest of them leaves the window
-            raise ServiceError(
+            raise TooMany(
                 key,
                 count=len(times),
                 maximum=limit,
