@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_web_calls_browser import open_panel
 
 from ctibot.cli import setup_logging
 from ctibot.commands import dispatch
@@ -275,8 +276,15 @@ async def test_the_phone_password_never_comes_back_nor_reaches_the_logs(
     data = {"default_extension": "201", "click_to_call": "automatic", "phone_user": PHONE_USER,
             "phone_password": ""}
     assert (await alice.post("/settings", json=data, headers=headers)).status_code == 200
-    dial = await alice.post("/calls/dial", json={"destination": "203"}, headers=headers)
+    dial = await alice.post("/api/calls/dial", json={"destination": "carol"}, headers=headers)
     assert dial.status_code == 200 and phones.dialled == [("201", "203")]
+    assert dial.json() == {
+        "extension": "201",
+        "destination": "203",
+        "name": "Carol Clark",
+        "via": "phone",
+        "message": "Calling Carol Clark (203): your phone 201 dials it now.",
+    }
     echo = await alice.post("/api/settings/test-echo", json={}, headers=headers)
     assert echo.status_code == 200 and PHONE_PW not in echo.text
     api = await alice.get("/openapi.json")
@@ -404,3 +412,33 @@ async def test_a_bad_phone_urls_table_is_refused_naming_the_key(tmp_path: Path) 
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert "[plugins.calls].phone_urls" in out.decode(), out.decode()
+
+
+async def test_in_the_browser_test_echo_then_automatic_dial_from_the_box(
+    c2c: tuple[WebOffice, DeskPhones], browser: Any, ami_seen: list[str]
+) -> None:
+    office, phones = c2c
+    page = await open_panel(office, browser, "/settings", profile="supervisor")
+    assert await page.input_value("#phone-password") == ""
+    await page.fill("#phone-user", PHONE_USER)
+    await page.fill("#phone-password", PHONE_PW)
+    async with page.expect_navigation():
+        await page.click("#settings-test-echo")
+    await page.wait_for_selector(".flash:has-text('calling the echo test (*43)')")
+    assert phones.dialled == [("201", "*43")]
+    await wait_for(lambda: not office.pbx.channels_of("201"))
+    await page.fill("#phone-user", PHONE_USER)
+    await page.fill("#phone-password", PHONE_PW)
+    await page.check("input[name='click_to_call'][value='automatic']")
+    async with page.expect_navigation():
+        await page.click("#settings-save")
+    await page.wait_for_selector(".flash:text-is('Your settings are saved.')")
+    assert PHONE_PW not in await page.content()
+    before = len(ami_seen)
+    await page.fill("#dialbox input[name='destination']", "202")
+    await page.press("#dialbox input[name='destination']", "Enter")
+    await page.wait_for_selector("text=your phone 201 dials it now")
+    assert phones.dialled[-1] == ("201", "202")
+    await wait_for(lambda: call_between(office, "201", "202"))
+    assert "originate" not in ami_seen[before:]
+    assert page.outside == [] and page.dialogs == []

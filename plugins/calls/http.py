@@ -7,11 +7,13 @@ from typing import Any
 
 from ctibot.plugin import (
     BadArgument,
+    BaseModel,
     CallAnswered,
     CallEnded,
     CallRecordingChanged,
     CallRinging,
     CallStateChanged,
+    Field,
     PbxResynced,
     label,
 )
@@ -19,6 +21,23 @@ from ctibot.plugin import (
 from .services import CallsService, placed_lines, with_default
 
 __all__ = ["routes", "with_default"]
+
+
+class DialIn(BaseModel):
+    """Whom to call: a number, a colleague (name or extension) or a contact."""
+
+    destination: str = Field(max_length=200, description="number, colleague or contact")
+
+
+class DialOut(BaseModel):
+    """The call placed: from which of my phones, to what; ``via`` "phone" when my desk phone
+    dialled by itself (automatic click-to-call), "pbx" when it rang first."""
+
+    extension: str
+    destination: str
+    name: str | None
+    via: str
+    message: str
 
 TOPIC = "calls.me"
 #: The user's settings the call box uses (kept by the settings plugin in the core store).
@@ -96,6 +115,16 @@ def routes(web: Any, service: CallsService) -> None:
         placed = await service.call(await me(req), field(req, "destination"))
         live.changed()
         return req.back(" ".join(req.t(key, **params) for key, params in placed_lines(placed)))
+
+    @web.api("/api/calls/dial", methods=("POST",), permission="call", request=DialIn,
+             response=DialOut)
+    async def api_dial(req: Any) -> DialOut:
+        """Click-to-call from my default phone (automatic mode: the phone dials by itself)."""
+        placed = await service.call(await me(req), req.json.destination)
+        live.changed()
+        text = " ".join(req.t(key, **params) for key, params in placed_lines(placed))
+        return DialOut(extension=placed.extension, destination=placed.destination,
+                       name=placed.name, via=placed.via, message=text)
 
     @web.action("/calls/hangup", permission="hangup")
     async def hangup(req: Any) -> Any:
