@@ -163,8 +163,17 @@ async def test_hostile_destinations_never_reach_the_phone(
     alice, headers = await client_of(office, "supervisor")
     assert (await automatic(alice, headers, "201")).status_code == 200
     before = len(ami_seen)
-    for hostile in ("202&key=OK", "202;ENTER", "../../servlet?key=F1", "202%26x", "202\r\nX: y",
-                    "202 #key=SPEAKER", "number=202", "+39 06 <b>", "*43/../x"):
+    for hostile in (
+        "202&key=OK",
+        "202;ENTER",
+        "../../servlet?key=F1",
+        "202%26x",
+        "202\r\nX: y",
+        "202 #key=SPEAKER",
+        "number=202",
+        "+39 06 <b>",
+        "*43/../x",
+    ):
         dial = await alice.post("/calls/dial", json={"destination": hostile}, headers=headers)
         assert dial.status_code in (400, 404), hostile
         assert dial.json()["message"], hostile
@@ -206,8 +215,9 @@ async def test_test_echo_ok_refused_untrusted_and_unreachable(
     office, phones = c2c
     alice, headers = await client_of(office, "supervisor")
     url = "/api/settings/test-echo"
-    ok = await alice.post(url, json={"phone_user": PHONE_USER, "phone_password": PHONE_PW},
-                          headers=headers)
+    ok = await alice.post(
+        url, json={"phone_user": PHONE_USER, "phone_password": PHONE_PW}, headers=headers
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["ok"] is True and ok.json()["echo_test"] == "*43"
     assert ok.json()["message"] == (
@@ -216,14 +226,16 @@ async def test_test_echo_ok_refused_untrusted_and_unreachable(
     assert phones.dialled == [("201", "*43")]
     assert phones.requests[-1].target == "/201/servlet?key=number=*43"
     await wait_for(lambda: not office.pbx.channels_of("201"))  # the demo has no echo: it ends
-    bad = await alice.post(url, json={"phone_user": PHONE_USER, "phone_password": "nope"},
-                           headers=headers)
+    bad = await alice.post(
+        url, json={"phone_user": PHONE_USER, "phone_password": "nope"}, headers=headers
+    )
     assert bad.status_code == 400
     assert bad.json()["error"] == "calls.phone.credentials"
     assert "refused the web user and password" in bad.json()["message"]
     phones.logins["201"] = PhoneLogin(PHONE_USER, PHONE_PW, trusted=False)
-    untrusted = await alice.post(url, json={"phone_user": PHONE_USER,
-                                            "phone_password": PHONE_PW}, headers=headers)
+    untrusted = await alice.post(
+        url, json={"phone_user": PHONE_USER, "phone_password": PHONE_PW}, headers=headers
+    )
     assert untrusted.status_code == 400 and untrusted.json()["error"] == "calls.phone.forbidden"
     assert "trusted list" in untrusted.json()["message"]
     assert phones.dialled == [("201", "*43")]
@@ -273,8 +285,12 @@ async def test_the_phone_password_never_comes_back_nor_reaches_the_logs(
     assert PHONE_PW not in page and 'value="admin"' in page
     assert "saved (leave empty to keep it)" in page
     # an empty password keeps the stored one: the next call still logs in
-    data = {"default_extension": "201", "click_to_call": "automatic", "phone_user": PHONE_USER,
-            "phone_password": ""}
+    data = {
+        "default_extension": "201",
+        "click_to_call": "automatic",
+        "phone_user": PHONE_USER,
+        "phone_password": "",
+    }
     assert (await alice.post("/settings", json=data, headers=headers)).status_code == 200
     dial = await alice.post("/api/calls/dial", json={"destination": "carol"}, headers=headers)
     assert dial.status_code == 200 and phones.dialled == [("201", "203")]
@@ -327,9 +343,22 @@ async def test_permissions_my_settings_and_call_on_web_api_and_chat(
 async def test_the_demo_phones_take_automatic_click_to_call(tmp_path: Path) -> None:
     """`ctibot demo`: the printed phone login works; Alice's Yealink dials Bob by itself."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ctibot", "demo", "--no-xmpp", "--no-traffic", "--ami-port", "0",
-        "--web-port", "0", "--duration", "60", "--state-dir", str(tmp_path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "ctibot",
+        "demo",
+        "--no-xmpp",
+        "--no-traffic",
+        "--ami-port",
+        "0",
+        "--web-port",
+        "0",
+        "--duration",
+        "60",
+        "--state-dir",
+        str(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
@@ -345,11 +374,17 @@ async def test_the_demo_phones_take_automatic_click_to_call(tmp_path: Path) -> N
         assert url and login, text
         async with httpx.AsyncClient(base_url=url.group(1), trust_env=False, timeout=10) as c:
             page = await c.get("/login")
-            await c.post("/login", data={"name": "alice", "password": "alice-demo",
-                                         "csrf_token": csrf_of(page.text)})
+            await c.post(
+                "/login",
+                data={"name": "alice", "password": "alice-demo", "csrf_token": csrf_of(page.text)},
+            )
             headers = {"X-CSRF-Token": csrf_of((await c.get("/settings")).text)}
-            data = {"default_extension": "201", "click_to_call": "automatic",
-                    "phone_user": login.group(1), "phone_password": login.group(2)}
+            data = {
+                "default_extension": "201",
+                "click_to_call": "automatic",
+                "phone_user": login.group(1),
+                "phone_password": login.group(2),
+            }
             saved = await c.post("/settings", json=data, headers=headers)
             assert saved.status_code == 200, saved.text
             echo = await c.post("/api/settings/test-echo", json={}, headers=headers)
@@ -375,8 +410,15 @@ def test_the_phone_address_and_dial_url_let_nothing_through() -> None:
     assert host_of_contact("sip:201@192.168.1.20:5062;transport=udp") == "192.168.1.20"
     assert host_of_contact("sips:201@[fd00::5]:5061") == "[fd00::5]"
     assert host_of_contact("sip:201@phone-201.office.lan") == "phone-201.office.lan"
-    for bad in ("sip:201@evil.com/../x", "sip:201@0.0.0.0:5060", "http://x", "",
-                "sip:201@a b", "sip:201@%2e%2e", "sip:201@[::]:5060"):
+    for bad in (
+        "sip:201@evil.com/../x",
+        "sip:201@0.0.0.0:5060",
+        "http://x",
+        "",
+        "sip:201@a b",
+        "sip:201@%2e%2e",
+        "sip:201@[::]:5060",
+    ):
         assert host_of_contact(bad) is None, bad
     assert dial_url("http://10.0.0.9", "yealink", "0612#") == (
         "http://10.0.0.9/servlet?key=number=0612%23"
@@ -407,8 +449,13 @@ async def test_a_bad_phone_urls_table_is_refused_naming_the_key(tmp_path: Path) 
         'extensions = ["201"]\n\n[plugins.calls]\nphone_urls = { "201" = "ftp://x" }\n'
     )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ctibot", "check-config", str(path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "ctibot",
+        "check-config",
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert "[plugins.calls].phone_urls" in out.decode(), out.decode()

@@ -39,6 +39,7 @@ class DialOut(BaseModel):
     via: str
     message: str
 
+
 TOPIC = "calls.me"
 #: The user's settings the call box uses (kept by the settings plugin in the core store).
 URL_KEY = "settings.url"
@@ -116,15 +117,21 @@ def routes(web: Any, service: CallsService) -> None:
         live.changed()
         return req.back(" ".join(req.t(key, **params) for key, params in placed_lines(placed)))
 
-    @web.api("/api/calls/dial", methods=("POST",), permission="call", request=DialIn,
-             response=DialOut)
+    @web.api(
+        "/api/calls/dial", methods=("POST",), permission="call", request=DialIn, response=DialOut
+    )
     async def api_dial(req: Any) -> DialOut:
         """Click-to-call from my default phone (automatic mode: the phone dials by itself)."""
         placed = await service.call(await me(req), req.json.destination)
         live.changed()
         text = " ".join(req.t(key, **params) for key, params in placed_lines(placed))
-        return DialOut(extension=placed.extension, destination=placed.destination,
-                       name=placed.name, via=placed.via, message=text)
+        return DialOut(
+            extension=placed.extension,
+            destination=placed.destination,
+            name=placed.name,
+            via=placed.via,
+            message=text,
+        )
 
     @web.action("/calls/hangup", permission="hangup")
     async def hangup(req: Any) -> Any:
@@ -136,8 +143,13 @@ def routes(web: Any, service: CallsService) -> None:
     async def transfer(req: Any) -> Any:
         done = await service.transfer(req.user, field(req, "destination"))
         live.changed()
-        return req.back(req.t("transfer.done", party=label(done.party_name, done.party),
-                              destination=label(done.destination_name, done.destination)))
+        return req.back(
+            req.t(
+                "transfer.done",
+                party=label(done.party_name, done.party),
+                destination=label(done.destination_name, done.destination),
+            )
+        )
 
     @web.action("/calls/park", permission="park")
     async def park(req: Any) -> Any:
