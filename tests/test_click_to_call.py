@@ -489,3 +489,29 @@ async def test_in_the_browser_test_echo_then_automatic_dial_from_the_box(
     await wait_for(lambda: call_between(office, "201", "202"))
     assert "originate" not in ami_seen[before:]
     assert page.outside == [] and page.dialogs == []
+
+
+async def test_older_yealink_firmware_path_and_an_italian_answer(
+    tmp_path: Path, slapd: Slapd
+) -> None:
+    async with DeskPhones(pbx=None, username=PHONE_USER, password=PHONE_PW) as phones:
+        table = {"calls": {"phone_urls": {"201": phones.url_of("201")}, "yealink_path": "cgi-bin"}}
+        async with running_office(tmp_path, slapd, plugins=PluginsConfig(settings=table)) as o:
+            phones.pbx = o.pbx
+            o.pbx.phone("201").user_agent = YEALINK
+            alice, headers = await client_of(o, "supervisor")
+            assert (await automatic(alice, headers, "201", "sbagliata")).status_code == 200
+            italian = {**headers, "Accept-Language": "it-IT,it;q=0.9"}
+            dial = await alice.post("/calls/dial", json={"destination": "202"}, headers=italian)
+            assert dial.status_code == 400
+            assert dial.json()["message"].startswith(
+                "Il tuo telefono 201 ha rifiutato utente e password web delle Impostazioni: non è "
+                "stato composto nulla."
+            )
+            assert (await automatic(alice, headers, "201")).status_code == 200
+            dial = await alice.post("/calls/dial", json={"destination": "202"}, headers=italian)
+            assert dial.json()["message"] == (
+                "Chiamo Bob Brown (202): il tuo telefono 201 compone ora."
+            )
+            assert phones.requests[-1].target == "/201/cgi-bin/ConfigManApp.com?key=number=202"
+            assert phones.dialled == [("201", "202")]
