@@ -225,7 +225,10 @@ async def test_test_echo_ok_refused_untrusted_and_unreachable(
     )
     assert phones.dialled == [("201", "*43")]
     assert phones.requests[-1].target == "/201/servlet?key=number=*43"
-    await wait_for(lambda: not office.pbx.channels_of("201"))  # the demo has no echo: it ends
+    # The demo PBX runs FreePBX's echo test: answered, the caller hears himself in Echo().
+    await wait_for(lambda: [ch.app for ch in office.pbx.channels_of("201")] == ["Echo"])
+    office.pbx.hangup("201")
+    await wait_for(lambda: not office.pbx.channels_of("201"))
     bad = await alice.post(
         url, json={"phone_user": PHONE_USER, "phone_password": "nope"}, headers=headers
     )

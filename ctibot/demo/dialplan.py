@@ -25,6 +25,9 @@ PARK_ANNOUNCEMENT = 2.0
 #: Length of the lab's "tt-monkeys" prompt (Originate ... Application: Playback).
 PLAYBACK_LENGTH = 16.0
 FOREVER = 10**9
+#: FreePBX's echo test feature code, and how long the demo echoes before hanging up.
+ECHO_TEST = "*43"
+ECHO_SECONDS = 20.0
 #: Loop turns an answer takes to travel up a Local channel (phone, member leg, queue).
 SETTLE_TURNS = 4
 
@@ -139,6 +142,8 @@ class Dialplan:
             ch.variables.setdefault("CDR_DCONTEXT", "from-internal")
         if exten in ("*78", "*79"):
             await self.feature_dnd(ch, exten == "*78")
+        elif exten == ECHO_TEST:
+            await self.echo_test(ch)
         elif exten.startswith("*") and exten[1:] in office.users:
             await self.voicemail(ch, exten[1:])
         elif exten == office.parking_exten:
@@ -374,6 +379,27 @@ class Dialplan:
         )
         self.set_dnd(ext, on)
         await self.e.clock.sleep(3)
+        steps.playback_done(ch, 5)
+        ch.app, ch.appdata = "Hangup", ""
+        self.e.hangup(ch, 16)
+
+    async def echo_test(self, ch: Channel) -> None:
+        """*43, FreePBX's app-echo-test: the caller hears himself until he hangs up
+        (the demo ends it after ``ECHO_SECONDS``)."""
+        steps = self.e.steps
+        ch.context, ch.exten = "app-echo-test", ECHO_TEST
+        steps.at(ch, 1, "Answer")
+        self.answer_caller(ch)
+        steps.at(ch, 2, "Playback", "demo-echotest")
+        ch.app, ch.appdata = "Playback", "demo-echotest"
+        await self.e.clock.sleep(2)
+        steps.playback_done(ch)
+        steps.at(ch, 3, "Echo")
+        ch.app, ch.appdata = "Echo", ""
+        await self.e.clock.sleep(ECHO_SECONDS)
+        steps.at(ch, 4, "Playback", "demo-echodone")
+        ch.app, ch.appdata = "Playback", "demo-echodone"
+        await self.e.clock.sleep(1)
         steps.playback_done(ch, 5)
         ch.app, ch.appdata = "Hangup", ""
         self.e.hangup(ch, 16)
