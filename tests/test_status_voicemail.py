@@ -11,6 +11,7 @@ from ctibot.commands import dispatch
 from ctibot.demo.server import DemoPbx
 from ctibot.i18n import translate
 from ctibot.loader import discover
+from ctibot.pbx import actions as a
 from ctibot.plugins.board.http import SCRIPT_KEYS
 from ctibot.services import load_services
 
@@ -46,6 +47,33 @@ async def test_status_of_a_plain_call_still_says_on_a_call(office: Office) -> No
     reply = await dispatch(office.services, office.users["alice"], "status")
     assert reply is not None and "On a call with Bob Brown (202) on 201 for " in reply, reply
     assert "message" not in reply
+
+
+async def test_status_in_a_conference_names_the_room_not_a_party(office: Office) -> None:
+    office.pbx.call("201", "800")
+    await office.until(
+        lambda: any(c.conference == "800" for c in office.harness.state.calls.values())
+    )
+    alice = office.users["alice"]
+    reply = await dispatch(office.services, alice, "status")
+    assert reply is not None and "In conference 800 on 201 for " in reply, reply
+    assert "On a call" not in reply
+    italian = await dispatch(office.services, replace(alice, language="it"), "status")
+    assert "In conferenza 800 su 201 da " in italian, italian
+
+
+async def test_status_of_a_spy_says_whom_it_listens_to(office: Office) -> None:
+    office.pbx.call("201", "202")
+    await office.until(lambda: any(c.state == "up" for c in office.harness.state.calls.values()))
+    alice = next(ch for ch in office.harness.state.channels.values() if ch.extension == "201")
+    await office.harness.client.send(a.spy("PJSIP/203", alice.name))
+    await office.until(
+        lambda: any(c.spied == "201" for c in office.harness.state.calls.values())
+    )
+    carol = office.users["carol"]
+    reply = await dispatch(office.services, carol, "status")
+    assert reply is not None and "Listening to Alice Anders (201) on 203 for " in reply, reply
+    assert "On a call" not in reply
 
 
 @pytest.fixture

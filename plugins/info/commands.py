@@ -45,6 +45,15 @@ def _call_line(ctx: Context, call: CurrentCall) -> Reply:
             extension=call.extension,
             since=_duration(ctx.service.now() - call.since),
         )
+    since = _duration(ctx.service.now() - call.since)
+    if call.conference is not None:  # many parties: the room is the call
+        return Reply.of(
+            "status.call_conference", room=call.conference, extension=call.extension, since=since
+        )
+    if call.spied is not None:  # the spy's own call: whom it listens to
+        return Reply.of(
+            "status.call_spying", party=party or call.spied, extension=call.extension, since=since
+        )
     key = "status.call_ringing" if call.state == "ringing" else "status.call"
     if call.recording:
         key += "_recording"
