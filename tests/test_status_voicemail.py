@@ -67,9 +67,7 @@ async def test_status_of_a_spy_says_whom_it_listens_to(office: Office) -> None:
     await office.until(lambda: any(c.state == "up" for c in office.harness.state.calls.values()))
     alice = next(ch for ch in office.harness.state.channels.values() if ch.extension == "201")
     await office.harness.client.send(a.spy("PJSIP/203", alice.name))
-    await office.until(
-        lambda: any(c.spied == "201" for c in office.harness.state.calls.values())
-    )
+    await office.until(lambda: any(c.spied == "201" for c in office.harness.state.calls.values()))
     carol = office.users["carol"]
     reply = await dispatch(office.services, carol, "status")
     assert reply is not None and "Listening to Alice Anders (201) on 203 for " in reply, reply
