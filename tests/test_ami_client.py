@@ -155,7 +155,8 @@ async def test_half_open_connection_is_detected_by_the_watchdog(
     with caplog.at_level(logging.WARNING, logger="ctibot.ami"):
         pbx.freeze(True)
         await ctibot.until(lambda: "no answer to Ping" in caplog.text)
-        assert not ctibot.client.connected
+        # The session loop marks the link down a loop turn after the watchdog's verdict.
+        await ctibot.until(lambda: not ctibot.client.connected)
         pbx.hangup("201")  # the call ends while the link is dead
         pbx.freeze(False)
         await ctibot.until(lambda: ctibot.client.ready.is_set())
