@@ -28,6 +28,9 @@ def setup_logging(verbose: bool = False) -> None:
     logging.getLogger("slixmpp").setLevel(logging.WARNING)
     # aiosqlite logs every statement with its values at debug level (a phone's web password).
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # httpx logs every request's URL at info level: an SMS gateway's key may ride in a query.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _print_json(data: object) -> None:
