@@ -74,6 +74,19 @@ async def test_status_of_a_spy_says_whom_it_listens_to(office: Office) -> None:
     assert "On a call" not in reply
 
 
+async def test_the_echo_test_is_a_call_up_to_43_not_ringing_nobody(office: Office) -> None:
+    """Alice's phone dials *43 (Test echo, or by hand): the PBX answers it with Echo()."""
+    office.pbx.press("201", "*43")
+    state = office.harness.state
+    await office.until(lambda: any(c.dialed == "*43" for c in state.calls.values()))
+    (call,) = [c for c in state.snapshot()["calls"] if c["from"] == "201"]
+    assert (call["to"], call["state"], call["answered_by"]) == ("*43", "up", None)
+    reply = await dispatch(office.services, office.users["alice"], "status")
+    assert reply is not None and "On a call with *43 on 201 for " in reply, reply
+    office.pbx.hangup("201")
+    await office.until(lambda: not state.calls)
+
+
 @pytest.fixture
 async def board(pbx: DemoPbx) -> AsyncIterator[Office]:
     """The demo office with the calls and board plugins."""

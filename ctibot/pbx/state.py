@@ -120,6 +120,10 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
             "QueueCallerAbandon": self._on_queue_caller_abandon,
             "AgentConnect": self._on_agent_connect,
         }
+        self._app_handlers: dict[str, Callable[[dict], Events]] = {
+            "VoiceMail": self._on_voicemail_app,
+            "Echo": self._on_echo_app,
+        }
 
     @classmethod
     def for_replay(cls, layout: PbxLayout) -> PbxState:
@@ -133,13 +137,14 @@ class PbxState(BridgeTracking, LineTracking, QueueTracking, Resync):
         except (AttributeError, TypeError):  # not a dict, or a repeated Event key (a list)
             return []
         if handler is None:
-            # The one dialplan step the state reads: a caller sent to a mailbox
-            # (a DND rule, a no-answer). Every other Newexten costs this one look-up.
-            if msg.get("Application") != "VoiceMail" or msg.get("Event") != "Newexten":
+            # The dialplan steps the state reads: a caller sent to a mailbox (a DND rule,
+            # a no-answer), a caller the PBX answers itself (the *43 echo test). Every
+            # other Newexten costs this one look-up.
+            handler = self._app_handlers.get(msg.get("Application"))  # type: ignore[arg-type]
+            if handler is None or msg.get("Event") != "Newexten":
                 if self._replay is not None:
                     self._observe_times(msg)
                 return []
-            handler = self._on_voicemail_app
         try:
             for value in msg.values():
                 if value.__class__ is not str:

@@ -380,6 +380,18 @@ class CallTracking:
             return []  # an answered call sent on to a mailbox (a transfer): a note only
         return [CallStateChanged(call_id=call.id, state=call.state, previous=previous)]
 
+    def _on_echo_app(self, msg: dict) -> Events:
+        """Newexten of ``Echo()``: the PBX itself answers the caller (FreePBX's *43 echo
+        test); the call is up, to the number dialed, with nobody on the other side."""
+        ch, call = self._channel_call(msg)
+        if ch is None or call is None or call.answered_at is not None or ch.uniqueid != call.origin:
+            return []
+        if call.dialed is None:
+            call.dialed = dialed_exten(str(msg.get("Exten", "")))
+        out: Events = []
+        self._answer_app(call, ch, out)
+        return out
+
     def _on_newchannel(self, msg: dict) -> Events:
         uid = msg.get("Uniqueid", "")
         if not uid or len(uid) > MAX_ID or uid in self._channels:

@@ -238,7 +238,7 @@ class ServiceBase:
             number = call.caller_number  # ringing for them: the caller
             name = self.name_of_number(number) or call.caller_name
         else:
-            number = call.callee or self.dialing_for(mine.extension, call.started_at)
+            number = call.callee or call.dialed or self.dialing_for(mine.extension, call.started_at)
             name = self.name_of_number(number)
         return number, self.not_self(name, number, user)
 
