@@ -220,7 +220,8 @@ def _dependency_order(states: dict[str, PluginState]) -> list[PluginState]:
                     member.reason = "its requirements go round in a circle: " + " → ".join(cycle)
             return
         visiting.append(each.name)
-        for need in each.plugin.requires if each.plugin is not None else ():
+        wanted = (*each.plugin.requires, *each.plugin.uses) if each.plugin is not None else ()
+        for need in wanted:
             if need in states:
                 visit(states[need])
         visiting.pop()
@@ -324,7 +325,7 @@ class Plugins:
             bus=self.bus,
             pbx=self.pbx,
             ami=self.ami,
-            services=self.services.only(plugin.requires),
+            services=self.services.only((*plugin.requires, *plugin.uses)),
             clock=self.clock,
             log=plugin_logger(state.name),
             xmpp=self.xmpp,

@@ -194,6 +194,8 @@ class Plugin:
 
     - ``service``: a class built with the plugin's context; what commands, pages and
       other plugins (those that ``require`` this one) call.
+    - ``requires``: plugins that must run (loaded first; this one fails without them);
+      ``uses``: plugins loaded first when they run, whose absence is no failure.
     - ``commands``: command classes (chat and ad-hoc from one declaration).
     - ``events``: ``{DomainEventType: handler}``; a handler is called with
       ``(service, event)`` and may be a coroutine function.
@@ -208,6 +210,7 @@ class Plugin:
     description: str
     version: str = "1.0"
     requires: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
     permissions: tuple[Permission, ...] = ()
     settings: tuple[Setting, ...] = ()
     migrations: tuple[str, ...] = ()
@@ -434,7 +437,8 @@ class PbxView(Protocol):
 class PluginContext:
     """Everything a plugin is given: nothing else of the core is its business.
 
-    ``services`` holds the services of the plugins it ``requires`` (by name);
+    ``services`` holds the services of the plugins it ``requires`` and of those it
+    ``uses`` that run (by name);
     ``xmpp`` is None when ctibot runs without XMPP; ``http`` is the HTTP shell
     (None without ``[web]``).
     """

@@ -461,3 +461,25 @@ async def test_ctibot_without_xmpp_loads_migrates_and_sets_up_its_plugins(
         assert set(failures(caplog)) == {"badsetup", "badledger"}
     finally:
         await app.stop()
+
+
+def test_a_plugin_loads_after_those_it_uses_and_without_them(tmp_path: Path) -> None:
+    """notify uses sms (SMS notices) but requires it not: with sms off it sends mail only."""
+    from ctibot.app import CtiApp
+    from ctibot.loader import PluginState, _dependency_order
+    from ctibot.plugin import Plugin
+
+    states = {
+        "a": PluginState("a", "bundled", Plugin("a", "a", uses=("z",)), "enabled"),
+        "z": PluginState("z", "bundled", Plugin("z", "z"), "enabled"),
+    }
+    assert [s.name for s in _dependency_order(states)] == ["z", "a"]
+    db = tmp_path / "ctibot.sqlite"
+    both = CtiApp(config(f'[database]\npath = "{db}"\n'))
+    assert both.plugins.state("notify").state == "enabled"  # type: ignore[union-attr]
+    assert "sms" in both.plugins.contexts["notify"].services
+    assert "sms" in both.plugins.contexts["board"].services
+    alone = CtiApp(config(f'[database]\npath = "{db}"\n[plugins]\ndisabled = ["sms"]\n'))
+    assert alone.plugins.state("notify").state == "enabled"  # type: ignore[union-attr]
+    assert "sms" not in alone.plugins.contexts["notify"].services
+    assert alone.plugins.state("board").state == "enabled"  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ plugin = Plugin(
     name="board",
     description="the operator board: extensions, trunks and parking live in the browser",
     requires=("calls",),
+    uses=("postit", "sms"),  # the per-user post-it and SMS actions, when they run
     settings=(
         Setting(
             "slots",

@@ -67,10 +67,9 @@ class BoardService(ServiceBase):
 
     @property
     def optional(self) -> dict[str, Any]:
-        """The post-it and SMS services, when those plugins run (neither is required)."""
-        plugins = getattr(self.ctx.services, "plugins", None)
-        everyone = getattr(plugins, "services", None) or self.ctx.services
-        return {name: everyone[name] for name in ("postit", "sms") if name in everyone}
+        """The post-it and SMS services, when those plugins run (the board ``uses`` them)."""
+        services = self.ctx.services
+        return {name: services[name] for name in ("postit", "sms") if name in services}
 
     def operators(self) -> list[UserConfig]:
         """The users whose browsers receive the board."""

@@ -25,7 +25,8 @@ from .mail import SECURITY
 plugin = Plugin(
     name="notify",
     description="e-mail and SMS notices of new post-its and voicemails for users who are away",
-    requires=("postit", "voicemail", "sms"),
+    requires=("postit", "voicemail"),
+    uses=("sms",),  # without it: e-mail notices only
     settings=(
         Setting("smtp_host", str, "", "the mail server (empty: no e-mail notices)"),
         Setting(
