@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -14,6 +15,7 @@ import signal
 import socket
 import ssl
 import sys
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,13 @@ from typing import Any
 from ctibot.app import CtiApp
 from ctibot.commands.base import Registry
 from ctibot.config import Config, UserConfig, XmppConfig
-from ctibot.demo.config import office_config
+from ctibot.demo.config import messaging_plugins, office_config, with_contacts
 from ctibot.demo.office import Office, Phone
 from ctibot.demo.server import DemoPbx
 from ctibot.pbx import events as ev
 from ctibot.sandbox.deskphones import DeskPhones
+from ctibot.sandbox.mailsink import Mail, MailSink
+from ctibot.sandbox.smsgateway import SmsGateway
 
 DEMO_SECRET = "demo-secret"
 SOFTPHONE = "PJSIP/91208"
@@ -67,6 +71,11 @@ def config_toml(config: Config) -> str:
         routes = ", ".join(f'"{did}" = "{who}"' for did, who in offhour["routes"].items())
         lines += ["", "[plugins.offhour]", f'sounds_dir = "{offhour["sounds_dir"]}"']
         lines += [f"routes = {{ {routes} }}"]
+    for name in ("sms", "notify"):
+        table = config.plugins.table(name)
+        if table:
+            lines += ["", f"[plugins.{name}]"]
+            lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     if config.xmpp is not None:
         x = config.xmpp
         lines += [
@@ -100,6 +109,8 @@ def config_toml(config: Config) -> str:
         ]
         if user.jid:
             lines.append(f'jid = "{user.jid}"')
+        lines += [f'email = "{user.email}"'] if user.email else []
+        lines += [f'mobile = "{user.mobile}"'] if user.mobile else []
         if user.devices:
             devices = ", ".join(f'"{d}"' for d in user.devices)
             lines.append(f"devices = [{devices}]")
@@ -130,6 +141,34 @@ def describe(event: Any) -> str | None:
         case ev.PbxDisconnected():
             return f"ctibot: disconnected ({event.reason})"
     return None
+
+
+def console_text(text: str, limit: int = 100) -> str:
+    """Text from strangers fit for one console line: no control or format characters (no
+    escape sequences, no bidi overrides), white space folded, clipped."""
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
+
+
+def sms_line(number: str, text: str) -> str:
+    """The console's line for an SMS the demo's gateway stand-in took."""
+    return f"📱 SMS to {console_text(number, 20)}: {console_text(text)}"
+
+
+def mail_line(mail: Mail) -> str:
+    """The console's line for a mail the demo's SMTP sink took."""
+    to = console_text(", ".join(mail.recipients), 60)
+    return f"✉ mail to {to}: {console_text(mail.subject)}"
+
+
+async def start_messaging(config: Config) -> tuple[Config, SmsGateway, MailSink]:
+    """The SMS gateway stand-in and the mail sink on 127.0.0.1, printing what they get, and
+    the configuration using them (each person with an e-mail address and a mobile)."""
+    gateway = await SmsGateway(on_sms=lambda n, t: print(sms_line(n, t), flush=True)).start()
+    sink = await MailSink(on_mail=lambda m: print(mail_line(m), flush=True)).start()
+    plugins = messaging_plugins(config.plugins, gateway.url, sink.port)
+    return replace(config, users=with_contacts(config.users), plugins=plugins), gateway, sink
 
 
 DEMO_DOMAIN = "localhost"
@@ -421,6 +460,7 @@ async def _run_demo(
     config = with_web(config, workdir, getattr(args, "web_port", None))
     desk = await DeskPhones(pbx, username=PHONE_LOGIN[0], password=PHONE_LOGIN[1]).start()
     config = with_desk_phones(config, desk)
+    config, gateway, sink = await start_messaging(config)
     config_path.write_text(config_toml(config), encoding="utf-8")
     app = CtiApp(config)
     app.bus.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
@@ -463,6 +503,7 @@ ctibot demo is running.
 {_web_help(app, config)}
   Desk phones      Yealink and snom; web user "{PHONE_LOGIN[0]}", password "{PHONE_LOGIN[1]}"
                    (My settings: automatic click-to-call, Test echo)
+  SMS and e-mail   never leave this machine: each one shows up here (My settings › Notify me)
   Demo state       {workdir}  (--state-dir)
   ctibot config    {config_path}
   PBX state now    {ctibot_command()} snapshot --config {shlex.quote(str(config_path))}
@@ -483,6 +524,8 @@ Background calls {traffic}; live events follow. Ctrl-C stops.
         if server is not None:
             await server.stop()
         await desk.stop()
+        await gateway.stop()
+        await sink.stop()
         await pbx.stop()
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from ctibot.demo.office import Office
 
 #: The demo PBX's full-rights AMI account (``DemoPbx``'s default): user "cti", this secret.
 PBX_SECRET = "cti-secret"
+#: The demo people's mail domain (reserved for examples, RFC 2606) and the notices' sender.
+MAIL_DOMAIN = "example.com"
+MAIL_SENDER = f"ctibot@{MAIL_DOMAIN}"
 
 
 def offhour_routes(office: Office) -> dict[str, str]:
@@ -41,6 +45,33 @@ def office_users(office: Office) -> tuple[UserConfig, ...]:
         devices = tuple(user.other_phones)
         users.append(UserConfig(name, user.fullname, (ext,), user.mobile, devices=devices))
     return tuple(users)
+
+
+def with_contacts(users: Iterable[UserConfig]) -> tuple[UserConfig, ...]:
+    """The users with an e-mail address (``alice@example.com``) and an Italian mobile number
+    made of their extension (201: ``+393470000201``) where they have none."""
+    out = []
+    for user in users:
+        ext = user.default_extension
+        mobile = user.mobile or (f"+39347{int(ext):07d}" if ext.isdigit() else None)
+        out.append(replace(user, email=user.email or f"{user.name}@{MAIL_DOMAIN}", mobile=mobile))
+    return tuple(out)
+
+
+def messaging_plugins(plugins: PluginsConfig, sms_url: str, smtp_port: int) -> PluginsConfig:
+    """``plugins`` plus ``[plugins.sms]`` at the SMS gateway stand-in at ``sms_url`` and
+    ``[plugins.notify]`` at the mail sink on 127.0.0.1:``smtp_port`` (plain SMTP, loopback)."""
+    from ctibot.sandbox.smsgateway import demo_settings
+
+    notify = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "security": "none",
+        "sender": MAIL_SENDER,
+        "coalesce": 5.0,  # a burst is still one notice, and the demo shows it soon
+    }
+    settings = {**plugins.settings, "sms": demo_settings(sms_url), "notify": notify}
+    return PluginsConfig(plugins.disabled, settings)
 
 
 def office_pbx(
