@@ -62,12 +62,12 @@ async def test_the_demo_sends_sms_and_offline_notices_to_its_own_console(tmp_pat
         clients.append(alice)
         resp = await alice.post(
             "/settings",
-            json={"notices": ["postit_email", "postit_sms"]},
+            json={"notices": ["postit_email", "postit_sms", "voicemail_email"]},
             headers={**alice_csrf, "Accept": "application/json"},
         )
         assert resp.status_code in (200, 302), resp.text
         settings = (await alice.get("/api/settings")).json()
-        assert settings["notices"] == ["postit_email", "postit_sms"], settings
+        assert settings["notices"] == ["postit_email", "postit_sms", "voicemail_email"]
         await alice.aclose()
         # Bob leaves her a post-it: a mail and an SMS come out, printed on the console.
         resp = await bob.post(
@@ -81,6 +81,9 @@ async def test_the_demo_sends_sms_and_offline_notices_to_its_own_console(tmp_pat
         await demo.wait_for(
             r"📱 SMS to \+393470000201: Post-it from Bob Brown: Call the customer back"
         )
+        # A customer leaves her a voicemail (typed at the console): a mail, as she asked.
+        demo.type("v alice")
+        await demo.wait_for(r"✉ mail to alice@example\.com: New voicemail from ", timeout=30)
     finally:
         for client in clients:
             await client.aclose()
