@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import parse_qs
+
+log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 MAX_HEAD = 16 * 1024
@@ -139,7 +142,10 @@ class SmsGateway:
                 _, status, payload = self.behaviour
                 sms = request.sms() if self.on_sms is not None else None
                 if sms is not None and self.on_sms is not None:
-                    self.on_sms(*sms)
+                    try:
+                        self.on_sms(*sms)
+                    except Exception:
+                        log.exception("SMS gateway stand-in: on_sms failed")
                 await self._answer(writer, status, payload, self.content_type)
         except (
             asyncio.IncompleteReadError,
