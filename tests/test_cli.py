@@ -61,6 +61,8 @@ async def test_snapshot_shows_what_the_office_is_doing(tmp_path: Path) -> None:
         )
         pbx.call("207", "208")
         await h.until(lambda: sum(c["state"] == "up" for c in h.state.snapshot()["calls"]) == 2)
+        # Parked until picked up: the snapshot's process may start slowly on a busy machine.
+        pbx.office.parking_timeout = 86_400
         parkee = next(c for c in pbx.channels_of("207"))
         parker = next(c for c in pbx.channels_of("208"))
         await h.client.send(act.park(parkee.name, timeout_channel=parker.name))
