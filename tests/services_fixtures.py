@@ -91,3 +91,18 @@ async def office(pbx: DemoPbx) -> AsyncIterator[Office]:
     services = load_services(config, harness.state, ami)
     yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
     await harness.client.stop()
+
+
+@pytest.fixture
+async def board(pbx: DemoPbx) -> AsyncIterator[Office]:
+    """The demo office with the calls and board plugins, their bus handlers subscribed."""
+    harness = Harness(pbx)
+    harness.client.start()
+    await harness.client.wait_ready(5)
+    ami = RecordingSender(harness.client)
+    config = office_config(harness.config)
+    services = load_services(config, harness.state, ami, bus=harness.bus, only=["calls", "board"])
+    services.calls.park_confirm = 10.0
+    yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
+    services.board.stop()
+    await harness.client.stop()

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from ctibot.demo.server import DemoPbx
-from ctibot.services import NotFound, NothingToDo, PermissionDenied, load_services
+from ctibot.services import NotFound, NothingToDo, PermissionDenied
 
-from harness import Harness
-from services_fixtures import Office, RecordingSender, office_config
+from services_fixtures import Office
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-
-
-@pytest.fixture
-async def board(pbx: DemoPbx) -> AsyncIterator[Office]:
-    """The demo office with the calls and board plugins, their bus handlers subscribed."""
-    harness = Harness(pbx)
-    harness.client.start()
-    await harness.client.wait_ready(5)
-    ami = RecordingSender(harness.client)
-    config = office_config(harness.config)
-    services = load_services(config, harness.state, ami, bus=harness.bus, only=["calls", "board"])
-    services.calls.park_confirm = 10.0
-    yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
-    services.board.stop()
-    await harness.client.stop()
 
 
 def row(o: Office, number: str) -> dict:

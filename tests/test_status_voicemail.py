@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
-import pytest
-
 from ctibot.commands import dispatch
-from ctibot.demo.server import DemoPbx
 from ctibot.i18n import translate
 from ctibot.loader import discover
 from ctibot.pbx import actions as a
 from ctibot.plugins.board.http import SCRIPT_KEYS
-from ctibot.services import load_services
 
-from harness import Harness
-from services_fixtures import Office, RecordingSender, office_config
+from services_fixtures import Office
 
 discover()  # every plugin's strings in the catalogue
 
@@ -85,20 +79,6 @@ async def test_the_echo_test_is_a_call_up_to_43_not_ringing_nobody(office: Offic
     assert reply is not None and "On a call with *43 on 201 for " in reply, reply
     office.pbx.hangup("201")
     await office.until(lambda: not state.calls)
-
-
-@pytest.fixture
-async def board(pbx: DemoPbx) -> AsyncIterator[Office]:
-    """The demo office with the calls and board plugins."""
-    harness = Harness(pbx)
-    harness.client.start()
-    await harness.client.wait_ready(5)
-    ami = RecordingSender(harness.client)
-    config = office_config(harness.config)
-    services = load_services(config, harness.state, ami, bus=harness.bus, only=["calls", "board"])
-    yield Office(pbx, harness, ami, services, {u.name: u for u in config.users})
-    services.board.stop()
-    await harness.client.stop()
 
 
 async def test_the_board_shows_a_caller_in_voicemail_as_leaving_a_message(board: Office) -> None:
