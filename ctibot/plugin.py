@@ -459,12 +459,14 @@ class PluginContext:
 
 
 #: The web panel's names, loaded on first use (importing ctibot.plugin loads no Quart):
-#: ``WebApi`` / ``WebRequest`` (what ``routes(web, service)`` gets), ``PUBLIC`` / ``OWN``
+#: ``WebApi`` / ``WebRequest`` (what ``routes(web, service)`` gets), ``Coalesced`` (a live
+#: topic's change handler), ``PUBLIC`` / ``OWN``
 #: (route permissions), and pydantic's ``BaseModel`` / ``Field`` for JSON API models
 #: (dataclasses work too).
 _WEB_NAMES = {
     "WebApi": ("ctibot.http.web", "WebApi"),
     "WebRequest": ("ctibot.http.web", "WebRequest"),
+    "Coalesced": ("ctibot.http.hub", "Coalesced"),
     "PUBLIC": ("ctibot.http.web", "PUBLIC"),
     "OWN": ("ctibot.http.web", "OWN"),
     "BaseModel": ("pydantic", "BaseModel"),

@@ -24,6 +24,9 @@ class Live:
         self.published.append((topic, data, None if users is None else [u.name for u in users]))
         return 1
 
+    def watching(self, topic: str) -> set[str] | None:
+        return None  # a recorder: every user counts as watching
+
     def last(self, user: str) -> dict[str, Any] | None:
         found = [d for t, d, u in self.published if t == "queues" and u == [user]]
         return found[-1] if found else None

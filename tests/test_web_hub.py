@@ -149,3 +149,27 @@ async def test_logout_closes_that_sessions_sockets_only(web_office: WebOffice) -
     assert (await b.messages())[0]["data"] == "still here"
     await a.close()
     await b.close()
+
+
+async def test_coalesced_turns_a_burst_of_changes_into_one_flush() -> None:
+    from ctibot.plugin import Coalesced
+
+    flushed: list[str] = []
+
+    async def flush_async() -> None:
+        flushed.append("async")
+
+    sync = Coalesced(0.01, lambda: flushed.append("sync"))
+    later = Coalesced(0.01, flush_async)
+    for _ in range(50):
+        sync(object())
+        later()
+    async with asyncio.timeout(5):
+        while len(flushed) < 2:
+            await asyncio.sleep(0.005)
+    assert sorted(flushed) == ["async", "sync"]
+    sync()  # after the flush, a new change schedules a new one
+    async with asyncio.timeout(5):
+        while len(flushed) < 3:
+            await asyncio.sleep(0.005)
+    assert flushed[-1] == "sync"

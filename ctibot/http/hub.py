@@ -18,6 +18,31 @@ MAX_PENDING = 256
 _CLOSE = object()
 
 
+class Coalesced:
+    """A change handler for a live topic: the first change of a burst schedules one
+    ``flush`` ``delay`` seconds later (a coroutine function runs as a task); the rest
+    of the burst rides with it."""
+
+    def __init__(self, delay: float, flush: Callable[[], Any]) -> None:
+        self.delay, self.flush = delay, flush
+        self._pending: asyncio.TimerHandle | None = None
+
+    def __call__(self, _event: Any = None) -> None:
+        if self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a change seen at start-up): the next snapshot carries it
+        self._pending = loop.call_later(self.delay, self._run, loop)
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._pending = None
+        result = self.flush()
+        if inspect.isawaitable(result):
+            loop.create_task(result)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     """A live topic: who may subscribe and what a new subscriber gets first."""
@@ -94,6 +119,10 @@ class Hub:
                 continue
             sent += 1
         return sent
+
+    def watching(self, topic: str) -> set[str]:
+        """The names of the users with a live socket on ``topic`` now (only they need data)."""
+        return {c.user.name for c in list(self.clients) if topic in c.topics and not c.dropped}
 
     def connected(self, user: Any) -> bool:
         """Whether the user has a panel open: a socket of theirs is connected now."""

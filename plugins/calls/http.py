@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ctibot.plugin import (
@@ -13,6 +12,7 @@ from ctibot.plugin import (
     CallRecordingChanged,
     CallRinging,
     CallStateChanged,
+    Coalesced,
     Field,
     PbxResynced,
     label,
@@ -47,19 +47,12 @@ COALESCE = 0.1
 RECORD = ("start", "pause", "resume", "stop")
 
 
-def subscribers(web: Any, topic: str) -> set[str]:
-    """The names of the users with a browser on ``topic`` now (only they need a payload)."""
-    hub = getattr(web, "hub", None)
-    clients = getattr(hub, "clients", ())
-    return {c.user.name for c in list(clients) if topic in c.topics and not c.dropped}
-
-
 class CallsLive:
     """Each user's calls on the ``calls.me`` topic, published when one of them changes."""
 
     def __init__(self, web: Any, service: CallsService) -> None:
         self.web, self.service = web, service
-        self._pending: asyncio.TimerHandle | None = None
+        self.changed = Coalesced(COALESCE, self.flush)
         self._last: dict[str, Any] = {}
         self._urls: dict[str, str] = {}
 
@@ -77,20 +70,10 @@ class CallsLive:
         self._last[user.name] = data["calls"]
         return data
 
-    def changed(self, _event: Any = None) -> None:
-        if self._pending is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._pending = loop.call_later(COALESCE, lambda: loop.create_task(self.flush()))
-
     async def flush(self) -> None:
-        self._pending = None
-        watching = subscribers(self.web, TOPIC)
+        watching = self.web.watching(TOPIC)
         for user in self.service.config.users:
-            if user.name not in watching:
+            if watching is not None and user.name not in watching:
                 continue
             data = await self.payload(user)
             if self._last.get(user.name) == data["calls"]:

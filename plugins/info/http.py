@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -10,6 +9,7 @@ from ctibot.plugin import (
     CallAnswered,
     CallEnded,
     CallRinging,
+    Coalesced,
     DndChanged,
     ExtensionStatusChanged,
     ForwardChanged,
@@ -39,7 +39,7 @@ class UsersLive:
 
     def __init__(self, web: Any, service: InfoService) -> None:
         self.web, self.service = web, service
-        self._pending: asyncio.TimerHandle | None = None
+        self.changed = Coalesced(COALESCE, self.flush)
         self._last: Any = None
 
     def payload(self, _user: Any = None) -> dict[str, Any]:
@@ -50,19 +50,8 @@ class UsersLive:
         self._last = None  # a newcomer may hold another state than the last one sent: resend
         return self.payload()
 
-    def changed(self, _event: Any = None) -> None:
-        if self._pending is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._pending = loop.call_later(COALESCE, self.flush)
-
     def flush(self) -> None:
-        self._pending = None
-        hub = getattr(self.web, "hub", None)
-        if not any(TOPIC in c.topics for c in list(getattr(hub, "clients", ()))):
+        if not self.web.watching(TOPIC):
             self._last = None
             return
         data = self.payload()

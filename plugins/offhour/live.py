@@ -67,13 +67,6 @@ class OffhourLive:
             announcements.append(data)
         return {"routes": routes, "announcements": announcements}
 
-    def watching(self) -> set[str] | None:
-        """Names of the users with a browser on the topic (None: the shell does not say)."""
-        clients = getattr(getattr(self.web, "hub", None), "clients", None)
-        if clients is None:
-            return None
-        return {c.user.name for c in list(clients) if TOPIC in getattr(c, "topics", ())}
-
     def concerned(
         self, dids: tuple[str, ...], announcements: tuple[Announcement, ...]
     ) -> list[UserConfig]:
@@ -95,7 +88,7 @@ class OffhourLive:
         self, dids: tuple[str, ...] = (), announcements: tuple[Announcement, ...] = ()
     ) -> None:
         """A rule (of ``dids``) or an announcement changed: refresh the concerned pages."""
-        watching = self.watching()
+        watching = self.web.watching(TOPIC)
         for user in self.concerned(dids, announcements):
             if watching is not None and user.name not in watching:
                 continue  # no page open: no work

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from ctibot.plugin import BadArgument, DndChanged, ForwardChanged, PbxResynced
+from ctibot.plugin import BadArgument, Coalesced, DndChanged, ForwardChanged, PbxResynced
 
 from .services import PhoneService
 
@@ -19,7 +18,7 @@ class PhoneLive:
 
     def __init__(self, web: Any, service: PhoneService) -> None:
         self.web, self.service = web, service
-        self._pending: asyncio.TimerHandle | None = None
+        self.changed = Coalesced(COALESCE, self.flush)
         self._last: dict[str, Any] = {}
 
     def payload(self, user: Any) -> dict[str, Any]:
@@ -38,22 +37,10 @@ class PhoneLive:
         self._last[user.name] = data
         return data
 
-    def changed(self, _event: Any = None) -> None:
-        if self._pending is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._pending = loop.call_later(COALESCE, self.flush)
-
     def flush(self) -> None:
-        self._pending = None
-        hub = getattr(self.web, "hub", None)
-        watching = {c.user.name for c in list(getattr(hub, "clients", ()))
-                    if TOPIC in c.topics and not c.dropped}
+        watching = self.web.watching(TOPIC)
         for user in self.service.config.users:
-            if user.name not in watching:
+            if watching is not None and user.name not in watching:
                 continue
             data = self.payload(user)
             if self._last.get(user.name) == data:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ctibot.plugin import (
+    Coalesced,
     PbxResynced,
     QueueCallerAbandoned,
     QueueCallerJoined,
@@ -34,7 +34,7 @@ class QueuesLive:
 
     def __init__(self, web: Any, service: QueuesService) -> None:
         self.web, self.service = web, service
-        self._pending: asyncio.TimerHandle | None = None
+        self.changed = Coalesced(COALESCE, self.flush)
 
     def snapshot(self, user: Any) -> Any:
         return self._payload_async(user)
@@ -42,27 +42,9 @@ class QueuesLive:
     async def _payload_async(self, user: Any) -> dict[str, Any]:
         return {"queues": await self.service.overview(user)}
 
-    def changed(self, _event: Any = None) -> None:
-        if self._pending is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._pending = loop.call_later(COALESCE, self.flush)
-
-    def watching(self) -> set[str] | None:
-        """Names of the users with a browser on the topic (None: the shell does not say)."""
-        hub = getattr(self.web, "hub", None)
-        clients = getattr(hub, "clients", None)
-        if clients is None:
-            return None
-        return {c.user.name for c in list(clients) if "queues" in getattr(c, "topics", ())}
-
     def flush(self) -> None:
-        self._pending = None
         service = self.service
-        watching = self.watching()
+        watching = self.web.watching("queues")
         for user in service.config.users:
             if watching is not None and user.name not in watching:
                 continue  # nobody to tell: no work for a user without the page open
