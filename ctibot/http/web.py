@@ -421,6 +421,10 @@ class WebApi:
         plugin = self._plugin_of(snapshot) if snapshot is not None else "core"
         self.hub.add_topic(Topic(topic, snapshot, permission, plugin))
 
+    def connected(self, user: Any) -> bool:
+        """Whether the user has the panel open now (a websocket of theirs is connected)."""
+        return self.hub.connected(user)
+
     def watching(self, topic: str) -> set[str] | None:
         """The names of the users with a browser on ``topic`` now (None: everyone may be)."""
         return self.hub.watching(topic)

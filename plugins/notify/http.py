@@ -1,4 +1,4 @@
-"""No pages of its own: the panel's hub tells whether a user has the panel open."""
+"""No pages of its own: the panel tells whether a user has it open."""
 
 from __future__ import annotations
 
@@ -8,5 +8,5 @@ from .services import NotifyService
 
 
 def routes(web: Any, service: NotifyService) -> None:
-    """Keep the websocket hub: a user with a panel socket open is not away."""
-    service.hub = web.hub
+    """Keep the panel: a user with it open is not away."""
+    service.panel = web

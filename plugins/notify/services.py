@@ -86,7 +86,7 @@ class NotifyService:
         self.sms = ctx.services.get("sms")
         self.postit = ctx.services.get("postit")
         self.voicemail = ctx.services.get("voicemail")
-        self.hub: Any = None  # the panel's websocket hub, once the routes are added
+        self.panel: Any = None  # the web panel (WebApi), once the routes are added
         self._batches: dict[str, _Batch] = {}
         self._sent_at: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -104,7 +104,7 @@ class NotifyService:
         xmpp = self.ctx.xmpp
         if xmpp is not None and xmpp.is_online(user) is True:
             return True
-        return self.hub is not None and bool(self.hub.connected(user))
+        return self.panel is not None and bool(self.panel.connected(user))
 
     def endpoints(self, user: UserConfig) -> dict[str, bool]:
         """Which channels can reach the user: an e-mail address (and a server), a mobile."""
