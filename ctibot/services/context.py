@@ -195,6 +195,32 @@ class ServiceBase:
         found.reverse()
         return found
 
+    def live_calls(
+        self, user: UserConfig
+    ) -> list[tuple[Call, Channel, str | None, str | None]]:
+        """The user's current calls, each once: (call, their channel, party, party's name).
+
+        The party is whom the user would say the call is with: a conference's room, the
+        phone a spy listens to, the box a caller is leaving a message in, else the other
+        party (``other_party``). Status, the call box and the rest read it from here.
+        """
+        out = []
+        seen: set[str] = set()
+        for ch in self.channels_of(user.extensions):
+            call = self.state.calls.get(ch.linkedid)
+            if call is None or call.id in seen:
+                continue
+            seen.add(call.id)
+            party, name = self.other_party(user, call, ch)
+            if call.conference is not None:
+                party, name = call.conference, None  # many parties: the conference is the call
+            elif call.spied is not None:  # only the spy's own call names whom it spies
+                party, name = call.spied, self.name_of_number(call.spied)
+            elif call.state == "voicemail" and (party is None or party in user.extensions):
+                party, name = call.voicemail, self.name_of_number(call.voicemail)
+            out.append((call, ch, party, name))
+        return out
+
     def current(self, user: UserConfig) -> tuple[Call | None, Channel | None]:
         """The user's current call and their channel on it (None, None when idle)."""
         for ch in self.channels_of(user.extensions):

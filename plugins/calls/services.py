@@ -349,16 +349,7 @@ class CallsService(ServiceBase):
         self.require(user, "park")
         self.require_pbx()
         call, mine, peer = self._answered(user)
-        action = self.build(act.park, peer.name, mine.name, self.layout.parking_lot)
-        await self.send(action)
-        parked = await self.wait_for(
-            lambda: next(
-                (p.slot for p in self.state.parkings.values() if p.uniqueid == peer.uniqueid),
-                None,
-            ),
-            self.park_confirm,
-        )
-        return CallAction("park", call.id, peer.party, parked)
+        return await self._park(call, peer, mine)
 
     async def pickup(self, user: UserConfig, slot: str | int) -> CallAction:
         """Ring the user's phone and take the call parked on ``slot``."""
@@ -501,7 +492,12 @@ class CallsService(ServiceBase):
         peer = self.peer_of(leg)
         if peer is None:
             raise NothingToDo("error.no_answered_call")
-        await self.send(self.build(act.park, peer.name, leg.name, self.layout.parking_lot))
+        return await self._park(call, peer, leg)
+
+    async def _park(self, call: Call, peer: Channel, back_to: Channel) -> CallAction:
+        """Park ``peer``; on timeout it rings ``back_to`` again. The slot, once the PBX
+        has it (within ``park_confirm`` seconds)."""
+        await self.send(self.build(act.park, peer.name, back_to.name, self.layout.parking_lot))
         parked = await self.wait_for(
             lambda: next(
                 (p.slot for p in self.state.parkings.values() if p.uniqueid == peer.uniqueid),
@@ -536,17 +532,8 @@ class CallsService(ServiceBase):
         """The user's current calls for the call box: the other party named by the one rule,
         seconds since it started (answered: since the answer), recording state."""
         out: list[dict] = []
-        seen: set[str] = set()
         now = self.now()
-        for ch in self.channels_of(user.extensions):
-            call = self.state.calls.get(ch.linkedid)
-            if call is None or call.id in seen:
-                continue
-            seen.add(call.id)
-            party, name = self.other_party(user, call, ch)
-            if call.state == "voicemail" and (party is None or party in user.extensions):
-                # leaving a message: the box's owner is the other party (as status, presence)
-                party, name = call.voicemail, self.name_of_number(call.voicemail)
+        for call, ch, party, name in self.live_calls(user):
             since = call.answered_at or call.started_at
             out.append(
                 {

@@ -31,19 +31,7 @@ class InfoService(ServiceBase):
 
     def current_calls(self, user: UserConfig) -> list[CurrentCall]:
         out: list[CurrentCall] = []
-        seen: set[str] = set()
-        for ch in self.channels_of(user.extensions):
-            call = self.state.calls.get(ch.linkedid)
-            if call is None or call.id in seen:
-                continue
-            seen.add(call.id)
-            party, name = self.other_party(user, call, ch)
-            if call.conference is not None:
-                party, name = call.conference, None  # many parties: the conference is the call
-            elif call.spied is not None:  # only the spy's own call names whom it spies
-                party, name = call.spied, self.name_of_number(call.spied)
-            elif call.state == "voicemail" and (party is None or party in user.extensions):
-                party, name = call.voicemail, self.name_of_number(call.voicemail)
+        for call, ch, party, name in self.live_calls(user):
             forwarded = call.forwarded_by
             if forwarded in user.extensions or forwarded == party:
                 forwarded = None
